@@ -1,0 +1,173 @@
+"""Diagnostics: the one registry of stable codes, the Diagnostic record and
+its renderers (full, concise, json, github). Stages return diagnostics; only
+the CLI prints them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+
+from racesdsl.syntax.ast import Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    title: str
+    explanation: str
+
+
+def _codes(*rows: tuple[str, str, str]) -> dict[str, CodeInfo]:
+    return {code: CodeInfo(code, title, text) for code, title, text in rows}
+
+
+# Codes are stable: never renumber, only add. Every code has a fixture in
+# tests/diagnostics/ and an entry in docs/diagnostics.md (a test enforces both).
+CODES: dict[str, CodeInfo] = _codes(
+    ("E0101", "syntax error", "The text does not follow the grammar of `.races` files."),
+    ("E0102", "unterminated string", "A string or triple-quoted template has no closing quote."),
+    ("E0103", "reserved word used as a name", "Keywords and type names cannot name envs, params, inputs, types or fields."),
+    ("E0104", "duplicate clause", "A clause that may appear once per env appears twice."),
+    ("E0105", "missing clause", "An env lacks a required clause (`input`, `output`, `prompt` or `solve`)."),
+    ("E0106", "invalid module file name", "A `.races` file name must be an identifier: it is the module's name."),
+    ("E0107", "invalid clause argument", "An `answer` format, `python` reference or literal is malformed."),
+    ("E0201", "unknown module", "A `use` names a module that is not found on the search path."),
+    ("E0202", "unknown name", "A type, env or composite name is not defined or imported."),
+    ("E0203", "duplicate definition", "Two declarations in one module (or an import and a declaration) share a name."),
+    ("E0204", "import cycle", "Modules import each other in a cycle."),
+    ("E0205", "recursive composition", "A composite refers to itself, directly or through other composites."),
+    ("E0206", "not an environment", "A composition stage names a module or a type instead of an env."),
+    ("E0301", "invalid type", "A type is malformed: empty interval, duplicate enum literal, bad character class."),
+    ("E0302", "unbounded input", "An input type has no interval or length, so it cannot be sampled."),
+    ("E0303", "invalid param", "A param has a type other than bounded Int/Float, Bool or Enum, or a default outside its range."),
+    ("E0304", "param cycle", "Param bounds depend on each other in a cycle."),
+    ("E0305", "solver result does not fit the output", "The `solve` expression provably produces values outside the declared output type."),
+    ("E0306", "`where` is not boolean", "A `where` constraint must be a Bool expression."),
+    ("E0307", "unknown param", "A stage reference fixes a param its env does not have."),
+    ("E0308", "param value out of range", "A fixed or narrowed param lies outside the param's declared range."),
+    ("E0309", "wrong number of stages", "An operator has too few stages (seq, par, sort and select take two or more)."),
+    ("E0310", "output not assignable to input", "A stage's output type does not fit the next stage's input type."),
+    ("E0311", "input not fed", "A multi-input stage is fed a value that does not supply every input."),
+    ("E0312", "invalid port", "`e[port]` names an input that does not exist, or a stage that receives no value."),
+    ("E0313", "non-unique intermediate answer", "A stage whose verifier is not `exact` can only be the last stage of `seq`, `sort` or `select`."),
+    ("E0314", "select cannot feed a stage", "A `select` composite answers with a plan, not a value."),
+    ("E0315", "invalid option", "An operator option is unknown or has a value the operator does not accept."),
+    ("E0316", "select pool too large", "`select` offers at most 8 step descriptions (stages plus distractors)."),
+    ("E0317", "verifier does not fit the output", "`tolerance` needs a numeric output; `unordered` a list output."),
+    ("E0401", "template syntax error", "A prompt or step template is not valid jinja2."),
+    ("E0402", "undefined name in template", "A template mentions a name that is neither an input, a param nor a runtime filter."),
+    ("E0403", "input not mentioned in prompt", "An input the prompt never mentions makes the task unsolvable."),
+    ("E0404", "unknown template filter", "A template uses a filter the runtime does not provide."),
+    ("E0501", "unknown name in expression", "An expression uses a name that is not an input, param or comprehension variable."),
+    ("E0502", "unknown function", "Only the builtins of the expression language can be called."),
+    ("E0503", "wrong arguments", "A builtin is called with the wrong number or kind of arguments."),
+    ("E0504", "type error in expression", "An operator or builtin is applied to values of the wrong type."),
+    ("E0505", "invalid exponent", "`**` needs a constant exponent between 0 and 64."),
+    ("E0506", "unknown field", "Field access on a record names a field it does not have."),
+    ("W0201", "unused import", "An imported name is never used."),
+    ("W0301", "unused param", "A param is used by no type, expression or template, so it changes nothing."),
+)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding at a span; `help`/`notes` are rendered as `help:`/`note:` lines."""
+
+    code: str
+    message: str
+    span: Span
+    severity: Severity = Severity.ERROR
+    help: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple:
+        return (self.span.file, self.span.line, self.span.col, self.code, self.message)
+
+
+def error(code: str, message: str, span: Span, help: str | None = None, *notes: str) -> Diagnostic:
+    return Diagnostic(code, message, span, Severity.ERROR, help, tuple(notes))
+
+
+def warning(code: str, message: str, span: Span, help: str | None = None, *notes: str) -> Diagnostic:
+    return Diagnostic(code, message, span, Severity.WARNING, help, tuple(notes))
+
+
+def did_you_mean(name: str, candidates: list[str] | set[str]) -> str | None:
+    """A `help:` text naming the closest candidate, as rustc and mypy do."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+# ------------------------------------------------------------------ renderers
+
+
+def _headline(d: Diagnostic) -> str:
+    s = d.span
+    return f"{s.file}:{s.line}:{s.col}: {d.severity.value}: {d.message} [{d.code}]"
+
+
+def render_concise(d: Diagnostic) -> str:
+    return _headline(d)
+
+
+def render_full(d: Diagnostic, sources: dict[str, str], color: bool = False) -> str:
+    """mypy/rustc style: headline, the source line, a caret run, help and notes."""
+    lines = [_headline(d)]
+    if color:
+        sev = "\x1b[1;31m" if d.is_error else "\x1b[1;33m"
+        lines[0] = lines[0].replace(f" {d.severity.value}:", f" {sev}{d.severity.value}\x1b[0m:", 1)
+    text = sources.get(d.span.file)
+    if text is not None and d.span.line >= 1:
+        src_lines = text.splitlines()
+        if d.span.line <= len(src_lines):
+            src = src_lines[d.span.line - 1].expandtabs(1)
+            width = 1
+            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+                width = d.span.end_col - d.span.col
+            width = max(1, min(width, len(src) - d.span.col + 1))
+            gutter = f"{d.span.line:>4} | "
+            lines.append(gutter + src)
+            lines.append(" " * (len(gutter) - 2) + "| " + " " * (d.span.col - 1) + "^" * width)
+    if d.help:
+        lines.append(f"  help: {d.help}")
+    for note in d.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def render_json(diags: list[Diagnostic]) -> str:
+    rows = [
+        {
+            "file": d.span.file, "line": d.span.line, "col": d.span.col,
+            "end_line": d.span.end_line, "end_col": d.span.end_col,
+            "severity": d.severity.value, "code": d.code, "message": d.message,
+            "help": d.help, "notes": list(d.notes),
+        }
+        for d in diags
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def render_github(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command, so findings annotate the PR diff."""
+    kind = "error" if d.is_error else "warning"
+    msg = d.message + (f" (help: {d.help})" if d.help else "")
+    msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    s = d.span
+    return f"::{kind} file={s.file},line={s.line},col={s.col},endLine={s.end_line},endColumn={s.end_col},title={d.code}::{msg}"

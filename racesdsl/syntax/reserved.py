@@ -1,0 +1,11 @@
+"""Reserved words of the language (docs/language.md §2)."""
+
+KEYWORDS = frozenset("""
+use as type env compose param input output where prompt step solve sample
+verify answer python exact tolerance unordered seq par sort select distractors
+true false and or not in if else for
+""".split())
+
+TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple".split())
+
+RESERVED = KEYWORDS | TYPE_NAMES
