@@ -7,6 +7,7 @@ here are concrete (param-dependent bounds already evaluated to numbers by
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Union
@@ -201,10 +202,10 @@ def show(t: TType) -> str:
             if length != NAT:
                 opts.append(f"len={_show_len(length)}")
             if chars is not None:
-                opts.append(f'chars="{src if src is not None else "".join(sorted(chars))}"')
+                opts.append(f"chars={_quote(src if src is not None else _char_class(chars))}")
             return f"Str[{', '.join(opts)}]" if opts else "Str"
         case TEnum(values):
-            return "Enum[" + ", ".join(f'"{v}"' for v in values) + "]"
+            return "Enum[" + ", ".join(_quote(v) for v in values) + "]"
         case TList(elem, length) | TSet(elem, length):
             kind = "List" if isinstance(t, TList) else "Set"
             suffix = "" if length == NAT else f", len={_show_len(length)}"
@@ -216,6 +217,16 @@ def show(t: TType) -> str:
         case TAny():
             return "?"
     raise TypeError(f"not a type: {t!r}")
+
+
+def _quote(s: str) -> str:
+    """A string literal that reads back as `s` (JSON escapes are Python escapes)."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _char_class(chars: frozenset[str]) -> str:
+    """A class that `parse_char_class` reads back as `chars`: a `-` goes first."""
+    return "".join(sorted(chars, key=lambda c: (c != "-", c)))
 
 
 def _show_len(i: Interval) -> str:
@@ -357,4 +368,6 @@ def is_bounded(t: TType) -> bool:
             return all(is_bounded(i) for i in items)
         case TRecord(fields):
             return all(is_bounded(ft) for _, ft in fields)
+        case TAny():
+            return True  # unknown because of an earlier error: do not report it twice
     return False

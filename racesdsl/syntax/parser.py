@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast as pyast
 import functools
+import math
+import warnings
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.resources import grammar_text
@@ -43,9 +45,29 @@ def _span(file: str, meta_or_tok) -> A.Span:
     return A.Span(file, m.line, m.column, m.end_line, m.end_column, m.start_pos, m.end_pos)
 
 
+class BadLiteral(ValueError):
+    """A string or number literal the lexer accepted but that has no value."""
+
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.help = help
+
+
+_ESCAPES_HELP = 'escapes are Python\'s: \\\\, \\", \\n, \\t, \\xHH, \\uHHHH'
+
+
 def decode_string(token_text: str) -> str:
-    """Decode a `"..."` literal; escapes follow Python's (`\\"`, `\\\\`, `\\n`)."""
-    return pyast.literal_eval(token_text)
+    """Decode a `"..."` literal; escapes follow Python's (`\\"`, `\\\\`, `\\n`).
+    Unknown or truncated escapes are errors, not silent backslashes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            value = pyast.literal_eval(token_text)
+        except (ValueError, SyntaxError, Warning) as exc:
+            raise BadLiteral("invalid escape sequence in string literal", _ESCAPES_HELP) from None
+    if not isinstance(value, str):
+        raise BadLiteral("invalid string literal", _ESCAPES_HELP)
+    return value
 
 
 @v_args(meta=True, inline=True)
@@ -175,6 +197,9 @@ class _Builder(Transformer):
                 chars = opt
         return A.StrType(length, chars, span=self._s(meta))
 
+    def str_option(self, meta, opt):
+        return opt
+
     def chars_option(self, meta, tok):
         return decode_string(tok)
 
@@ -259,7 +284,10 @@ class _Builder(Transformer):
         return A.IntLit(int(str(tok).replace("_", "")), span=self._s(meta))
 
     def float_lit(self, meta, tok):
-        return A.FloatLit(float(str(tok).replace("_", "")), span=self._s(meta))
+        value = float(str(tok).replace("_", ""))
+        if not math.isfinite(value):
+            raise BadLiteral(f"float literal `{tok}` is too large", "floats must be finite")
+        return A.FloatLit(value, span=self._s(meta))
 
     def str_lit(self, meta, tok):
         return A.StrLit(decode_string(tok), span=self._s(meta))
@@ -417,7 +445,14 @@ def parse_text(text: str, file: str = "<string>", module: str | None = None) -> 
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, text, file)]
     builder = _Builder(file)
-    decls = builder.transform(tree)
+    try:
+        decls = builder.transform(tree)
+    except VisitError as exc:
+        if not isinstance(exc.orig_exc, BadLiteral):
+            raise
+        meta = exc.obj.meta if hasattr(exc.obj, "meta") else None
+        span = _span(file, meta) if meta is not None and not getattr(meta, "empty", True) else A.Span(file, 1, 1, 1, 2)
+        return None, [error("E0107", str(exc.orig_exc), span, exc.orig_exc.help)]
     end = text.count("\n") + 1
     span = A.Span(file, 1, 1, end, 1, 0, len(text))
     return A.Module(name, file, tuple(decls), span=span), builder.diagnostics

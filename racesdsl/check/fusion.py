@@ -1,0 +1,401 @@
+"""Pass 3: fusion legality of `seq`, `par`, `sort` and `select`, nested to
+any depth (docs/language.md §3 param rules, §5 operators).
+
+Each stage is checked against the value it receives: a base env's exact
+length params (`len=n`) are inferred from the incoming value, its other free
+params must accept every value they can take, and its output is widened over
+what remains. Named composites are opaque: their standalone signature is
+checked once and reused."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from racesdsl.check import types as T
+from racesdsl.check.exprs import constant_value
+from racesdsl.check.resolve import ModuleScope
+from racesdsl.check.typeexpr import TypeContext, resolve_type
+from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_comp
+
+REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
+MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
+SELECT_POOL = 8
+SUGGEST_LIMIT = 2000
+
+
+@dataclass
+class Incoming:
+    """The value a stage receives: its type, how to name it, who produced it."""
+
+    type: T.TType
+    source: str
+    producer: _Producer | None = None
+
+
+@dataclass
+class _Producer:
+    env: EnvInfo
+    ref: A.StageRef
+    ranges: dict[str, T.Interval]
+    free: list[str]
+
+
+@dataclass
+class _Walk:
+    """Per-composite state: occurrence counts for labels and the knobs found."""
+
+    counts: Counter = field(default_factory=Counter)
+    knobs: list[Knob] = field(default_factory=list)
+
+    def label(self, name: str) -> str:
+        self.counts[name] += 1
+        n = self.counts[name]
+        return name if n == 1 else f"{name}#{n}"
+
+
+class FusionChecker:
+    def __init__(self, envs: dict[str, EnvInfo], diags: list[Diagnostic]) -> None:
+        self.envs = envs
+        self.diags = diags
+        self.done: dict[str, CompositeInfo | None] = {}
+        self.active: set[str] = set()
+        self.producers: dict[int, _Producer] = {}  # base stages, for `help:` suggestions
+
+    def composite(self, decl: A.ComposeDecl, scope: ModuleScope) -> CompositeInfo | None:
+        qual = f"{scope.name}.{decl.name}"
+        if qual in self.done:
+            return self.done[qual]
+        self.active.add(qual)
+        walk = _Walk()
+        root, sig = self._stage(decl.body, scope, None, walk)
+        self.active.discard(qual)
+        info = CompositeInfo(qual, decl, root, sig, walk.knobs) if sig is not None else None
+        self.done[qual] = info
+        return info
+
+    # ------------------------------------------------------------- stages
+
+    def _stage(self, node: A.CompExpr, scope: ModuleScope, incoming: Incoming | None,
+               walk: _Walk) -> tuple[StageInfo, Signature | None]:
+        if isinstance(node, A.OpExpr):
+            return self._op(node, scope, incoming, walk)
+        sym = scope.lookup(node.name)
+        dotted = ".".join(node.name)
+        if sym is None:
+            self.diags.append(error("E0202", f"unknown environment `{dotted}`", node.span,
+                                    did_you_mean(dotted, scope.visible_names(("env", "compose")))))
+            return StageInfo(node, dotted, None), None
+        if sym.kind == "error":
+            return StageInfo(node, dotted, None), None
+        if sym.kind not in ("env", "compose"):
+            self.diags.append(error("E0206", f"`{dotted}` is a {sym.kind}, not an environment", node.span))
+            return StageInfo(node, dotted, None), None
+        if incoming is None and node.port is not None:
+            self.diags.append(error("E0312", f"`{dotted}[{node.port}]` binds a port, but this stage receives no value",
+                                    node.span, f"remove `[{node.port}]`: the stage's inputs are sampled"))
+        if sym.kind == "env":
+            return self._base(self.envs[sym.qualname], node, incoming, walk)
+        return self._named(sym, node, incoming, walk)
+
+    def _named(self, sym, node: A.StageRef, incoming: Incoming | None,
+               walk: _Walk) -> tuple[StageInfo, Signature | None]:
+        if sym.qualname in self.active:
+            self.diags.append(error("E0205", f"composite `{sym.name}` refers to itself", node.span,
+                                    "a composition must be finite; build it from other envs"))
+            return StageInfo(node, sym.name, None), None
+        info = self.composite(sym.decl, sym.module)
+        label = walk.label(sym.name)
+        for arg in node.args:
+            self.diags.append(error("E0307", f"`{sym.name}` is a composite; its knobs cannot be set here",
+                                    arg.span, "fix the stage's params inside the composite's definition"))
+        if info is None:
+            return StageInfo(node, label, None), None
+        walk.knobs.extend(Knob(f"{label}.{k.name}", k.env, k.param, k.range) for k in info.knobs)
+        stage = StageInfo(node, label, info, output=info.signature.output)
+        if incoming is not None:
+            fed = self._destructure(incoming, [n for n, _ in info.signature.inputs], node, sym.name)
+            for name, t in (fed or {}).items():
+                expected = dict(info.signature.inputs)[name]
+                self._assign(incoming, t, expected, name, sym.name, node, None)
+            stage.fed = tuple(fed or ())
+        return stage, info.signature
+
+    def _base(self, env: EnvInfo, node: A.StageRef, incoming: Incoming | None,
+              walk: _Walk) -> tuple[StageInfo, Signature]:
+        label = walk.label(env.name)
+        ranges = {n: p.range for n, p in env.params.items() if p.range is not None}
+        fixed = self._fix_params(env, node, ranges)
+        fed = self._destructure(incoming, [i.name for i in env.inputs], node, env.name) if incoming else {}
+        fed = fed or {}
+        inferred = self._infer(env, fed, ranges)
+        points = {n for n, r in fixed.items() if r.lo == r.hi}
+        free = [n for n in env.params if n not in points and n not in inferred]
+        narrow = frozenset(n for n in free if n in ranges)
+        ctx = TypeContext(env.module, ranges, narrow, None)
+        for name, t in fed.items():
+            expected = resolve_type(env.input(name).texpr, ctx)
+            if incoming is not None:
+                self._assign(incoming, t, expected, name, env.name, node, (env, ranges, free))
+        out_ctx = TypeContext(env.module, ranges, frozenset(), None)
+        output = resolve_type(env.output_texpr, out_ctx) if env.output_texpr else T.TAny()
+        for n in free:
+            p = env.params[n]
+            walk.knobs.append(Knob(f"{label}.{n}", env.name, n, ranges.get(n, p.range)))
+        recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not _exact_len_param(env, n)), None)
+        inputs = tuple((i.name, resolve_type(i.texpr, recv)) for i in env.inputs)
+        stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
+        self.producers[id(stage)] = _Producer(env, node, ranges, free)
+        return stage, Signature(inputs, output, env.exact, True)
+
+    def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
+        fixed: dict[str, T.Interval] = {}
+        for arg in node.args:
+            pname = ".".join(arg.name)
+            p = env.params.get(pname)
+            if p is None:
+                self.diags.append(error("E0307", f"env `{env.name}` has no param `{pname}`", arg.span,
+                                        did_you_mean(pname, list(env.params)),
+                                        "its params: " + (", ".join(env.params) or "none")))
+                continue
+            lo = constant_value(arg.lo)
+            hi = constant_value(arg.hi) if arg.hi is not None else lo
+            if p.range is None:
+                ok = arg.hi is None and (lo in p.type.values if p.kind == "enum" else isinstance(lo, bool))
+                if not ok:
+                    self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` takes one of "
+                                            f"{T.show(p.type)}", arg.span))
+                continue
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi))
+            if not numeric or lo > hi or not p.range.contains(T.Interval(lo, hi)) or (
+                    p.kind == "int" and not all(isinstance(v, int) for v in (lo, hi))):
+                self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` must lie in {p.range.show()}",
+                                        arg.span, None, f"its default is {p.default}"))
+                continue
+            fixed[pname] = ranges[pname] = T.Interval(lo, hi)
+        return fixed
+
+    def _infer(self, env: EnvInfo, fed: dict[str, T.TType], ranges: dict[str, T.Interval]) -> set[str]:
+        """Exact-length params of fed inputs take the incoming value's length (unification)."""
+        inferred: set[str] = set()
+        for name, t in fed.items():
+            texpr = env.input(name).texpr
+            param = _exact_len_name(texpr)
+            if param is None or param not in ranges:
+                continue
+            # The param is bound by the incoming value whatever it is; when that value
+            # does not fit, the input check reports it against the declared range.
+            inferred.add(param)
+            length = getattr(t, "length", None)
+            if length is not None and ranges[param].contains(length) and _same_kind(texpr, t):
+                ranges[param] = length
+        return inferred
+
+    def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
+                     name: str) -> dict[str, T.TType] | None:
+        t = incoming.type
+        if node.port is not None:
+            if node.port not in inputs:
+                self.diags.append(error("E0312", f"`{name}` has no input `{node.port}`", node.span,
+                                        did_you_mean(node.port, inputs), "its inputs: " + ", ".join(inputs)))
+                return None
+            return {node.port: t}
+        if len(inputs) == 1:
+            return {inputs[0]: t}
+        if isinstance(t, T.TAny):
+            return dict.fromkeys(inputs, t)
+        if isinstance(t, T.TRecord):
+            missing = [n for n in inputs if t.field(n) is None]
+            if not missing:
+                return {n: t.field(n) for n in inputs}
+            why = f"the incoming record {T.show(t)} has no field `{missing[0]}`"
+        elif isinstance(t, T.TTuple) and len(t.items) == len(inputs):
+            return dict(zip(inputs, t.items))
+        elif isinstance(t, T.TTuple):
+            why = f"the incoming tuple has {len(t.items)} items"
+        else:
+            why = f"it receives a single value ({T.show(t)})"
+        self.diags.append(error("E0311", f"`{name}` has {len(inputs)} inputs ({', '.join(inputs)}) but {why}",
+                                node.span, f"feed one input with `{name}[{inputs[0]}]`; the others are sampled"))
+        return None
+
+    def _assign(self, incoming: Incoming, t: T.TType, expected: T.TType, input_name: str, env_name: str,
+                node: A.StageRef, consumer: tuple | None) -> None:
+        why = T.mismatch(t, expected)
+        if why is None:
+            return
+        helps = [h for h in (_suggest_producer(incoming.producer, expected),
+                             _suggest_consumer(consumer, node, input_name, t)) if h]
+        self.diags.append(error(
+            "E0310", f"{incoming.source} ({T.show(t)}) is not assignable to input `{input_name}` of "
+                     f"`{env_name}` ({T.show(expected)})", node.span,
+            helps[0] if helps else None, *([why] + [f"or {h}" for h in helps[1:]])))
+
+    # ---------------------------------------------------------- operators
+
+    def _op(self, node: A.OpExpr, scope: ModuleScope, incoming: Incoming | None,
+            walk: _Walk) -> tuple[StageInfo, Signature | None]:
+        self._options(node)
+        stage = StageInfo(node, node.op, None)
+        if len(node.stages) < MIN_STAGES[node.op]:
+            self.diags.append(error("E0309", f"`{node.op}` needs at least {MIN_STAGES[node.op]} stages, "
+                                    f"got {len(node.stages)}", node.span,
+                                    "a single env is already an environment: use it directly"))
+            return stage, None
+        if node.op == "par":
+            return self._par(node, scope, incoming, walk, stage)
+        sigs: list[Signature | None] = []
+        current = incoming
+        for i, sub in enumerate(node.stages):
+            child, sig = self._stage(sub, scope, current, walk)
+            stage.children.append(child)
+            sigs.append(sig)
+            last = i == len(node.stages) - 1
+            if sig is None:
+                current = Incoming(T.TAny(), "the previous stage")
+                continue
+            if not last and not sig.can_feed:
+                self.diags.append(error("E0314", f"`{child.label}` answers with a plan and cannot feed "
+                                        "the next stage", sub.span, "make the select the last stage"))
+            elif not last and not sig.exact:
+                self.diags.append(error("E0313", f"`{child.label}` has a non-exact verifier, so its answer "
+                                        "does not determine the next stage's input", sub.span,
+                                        f"make `{child.label}` the last stage of `{node.op}`"))
+            current = Incoming(sig.output, f"output of `{child.label}`", self.producers.get(id(child)))
+        if node.op == "select":
+            self._select_pool(node, scope, walk, stage)
+        if any(s is None for s in sigs):
+            return stage, None
+        first, final = sigs[0], sigs[-1]
+        if node.op == "select":
+            return stage, Signature(first.inputs, T.TAny(), False, False)
+        stage.output = final.output
+        return stage, Signature(first.inputs, final.output, final.exact, final.can_feed)
+
+    def _par(self, node: A.OpExpr, scope: ModuleScope, incoming: Incoming | None, walk: _Walk,
+             stage: StageInfo) -> tuple[StageInfo, Signature | None]:
+        parts: list[Incoming | None] = [None] * len(node.stages)
+        if incoming is not None:
+            t = incoming.type
+            if isinstance(t, T.TTuple) and len(t.items) == len(node.stages):
+                parts = [Incoming(x, f"item {i} of {incoming.source}") for i, x in enumerate(t.items)]
+            elif isinstance(t, T.TAny):
+                parts = [Incoming(t, incoming.source)] * len(node.stages)
+            else:
+                self.diags.append(error("E0311", f"`par` of {len(node.stages)} parts needs a tuple of "
+                                        f"{len(node.stages)} items, but receives {T.show(t)}", node.span))
+        sigs = []
+        for sub, part_in in zip(node.stages, parts):
+            child, sig = self._stage(sub, scope, part_in, walk)
+            stage.children.append(child)
+            sigs.append(sig)
+        if any(s is None for s in sigs):
+            return stage, None
+        inputs = tuple((str(i), _input_type(s)) for i, s in enumerate(sigs))
+        output = T.TTuple(tuple(s.output for s in sigs))
+        stage.output = output
+        return stage, Signature(inputs, output, all(s.exact for s in sigs), all(s.can_feed for s in sigs))
+
+    def _select_pool(self, node: A.OpExpr, scope: ModuleScope, walk: _Walk, stage: StageInfo) -> None:
+        pool = len(node.stages) + len(node.distractors)
+        if pool > SELECT_POOL:
+            self.diags.append(error("E0316", f"`select` offers {pool} steps; at most {SELECT_POOL} are allowed",
+                                    node.span, "drop some distractors"))
+        for d in node.distractors:
+            child, _ = self._stage(d, scope, None, _Walk())  # distractors add no knobs
+            stage.distractors.append(child)
+
+    def _options(self, node: A.OpExpr) -> None:
+        allowed = REWARDS[node.op]
+        accepts = f"`{node.op}` accepts `reward=` " + " or ".join(allowed) if allowed else f"`{node.op}` takes no options"
+        for opt in node.options:
+            if opt.name != "reward" or not allowed:
+                self.diags.append(error("E0315", f"`{node.op}` has no option `{opt.name}`", opt.span, accepts))
+            elif opt.value not in allowed:
+                self.diags.append(error("E0315", f"unknown reward `{opt.value}` for `{node.op}`", opt.span,
+                                        did_you_mean(opt.value, allowed) or accepts))
+
+
+def _input_type(sig: Signature) -> T.TType:
+    if len(sig.inputs) == 1:
+        return sig.inputs[0][1]
+    return T.TRecord(sig.inputs)
+
+
+def _exact_len_name(texpr: A.TypeExpr) -> str | None:
+    length = getattr(texpr, "length", None)
+    if isinstance(texpr, (A.ListType, A.SetType, A.StrType)) and length is not None and length.exact:
+        if isinstance(length.lo, A.Name):
+            return length.lo.id
+    return None
+
+
+def _exact_len_param(env: EnvInfo, param: str) -> bool:
+    return any(_exact_len_name(i.texpr) == param for i in env.inputs)
+
+
+def _same_kind(texpr: A.TypeExpr, t: T.TType) -> bool:
+    kinds = {A.ListType: T.TList, A.SetType: T.TSet, A.StrType: T.TStr}
+    return isinstance(t, kinds[type(texpr)]) or (isinstance(texpr, A.StrType) and isinstance(t, T.TEnum))
+
+
+def _value_range(r: T.Interval) -> range | None:
+    if not r.bounded or not isinstance(r.lo, int) or not isinstance(r.hi, int) or r.hi - r.lo > SUGGEST_LIMIT:
+        return None
+    return range(r.lo, r.hi + 1)
+
+
+def _contiguous(good: list[int]) -> tuple[int, int] | None:
+    if good and good[-1] - good[0] == len(good) - 1:
+        return good[0], good[-1]
+    return None
+
+
+def _with_arg(node: A.StageRef, name: str, lo: int, hi: int) -> str:
+    value = A.IntLit(lo) if lo == hi else None
+    arg = A.ParamArg((name,), A.IntLit(lo), None if value else A.IntLit(hi))
+    args = tuple(a for a in node.args if a.name != (name,)) + (arg,)
+    return print_comp(A.StageRef(node.name, args, node.port, True))
+
+
+def _suggest_producer(prod: _Producer | None, expected: T.TType) -> str | None:
+    """Find a narrowed range of one producer param that makes its output fit."""
+    if prod is None or prod.env.output_texpr is None:
+        return None
+    for n in prod.free:
+        values = _value_range(prod.ranges.get(n, T.Interval()))
+        if values is None:
+            continue
+
+        def fits(r: T.Interval, n: str = n) -> bool:
+            ctx = TypeContext(prod.env.module, {**prod.ranges, n: r}, frozenset(), None)
+            return T.assignable(resolve_type(prod.env.output_texpr, ctx), expected)
+
+        span = _contiguous([v for v in values if fits(T.Interval.point(v))])
+        if span and fits(T.Interval(*span)):
+            return f"narrow the range: `{_with_arg(prod.ref, n, *span)}`"
+    return None
+
+
+def _suggest_consumer(consumer: tuple | None, node: A.StageRef, input_name: str, t: T.TType) -> str | None:
+    """Find a narrowed range of one consumer param under which the value fits."""
+    if consumer is None:
+        return None
+    env, ranges, free = consumer
+    for n in free:
+        values = _value_range(ranges.get(n, T.Interval()))
+        if values is None or _exact_len_param(env, n):
+            continue
+        narrow = frozenset(m for m in free if m in ranges)
+
+        def fits(r: T.Interval, n: str = n) -> bool:
+            ctx = TypeContext(env.module, {**ranges, n: r}, narrow, None)
+            return T.assignable(t, resolve_type(env.input(input_name).texpr, ctx))
+
+        span = _contiguous([v for v in values if fits(T.Interval.point(v))])
+        if span and fits(T.Interval(*span)):
+            return f"narrow `{_with_arg(node, n, *span)}`"
+    return None

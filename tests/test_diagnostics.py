@@ -1,0 +1,92 @@
+"""Diagnostics fixtures, mypy style: every registry code has a fixture under
+tests/diagnostics/ (a file CODE.races or a folder CODE/) and the expected
+rendered output beside it in CODE.expected. docs/diagnostics.md is generated
+from the registry and the fixtures, so it can never drift from them.
+
+Run with UPDATE_GOLDEN=1 to rewrite the expectations and the docs page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from racesdsl.check.pipeline import check_paths
+from racesdsl.diagnostics import CODES, render_full
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "diagnostics"
+DOCS = ROOT / "docs" / "diagnostics.md"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def fixture_path(code: str) -> Path:
+    folder = FIXTURES / code
+    return folder if folder.is_dir() else FIXTURES / f"{code}.races"
+
+
+def render(code: str) -> str:
+    """Check a fixture from the repo root so displayed paths are stable."""
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = check_paths([fixture_path(code).relative_to(ROOT)])
+    finally:
+        os.chdir(cwd)
+    return "\n".join(render_full(d, result.sources) for d in result.diagnostics) + "\n"
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_fixture_reports_its_code(code: str) -> None:
+    assert fixture_path(code).exists(), f"{code} has no fixture in tests/diagnostics/"
+    out = render(code)
+    assert f"[{code}]" in out, f"fixture for {code} does not produce it:\n{out}"
+    expected = FIXTURES / f"{code}.expected"
+    if UPDATE:
+        expected.write_text(out, encoding="utf-8")
+    assert expected.exists(), f"run UPDATE_GOLDEN=1 to create {expected.name}"
+    assert out == expected.read_text(encoding="utf-8")
+
+
+def test_no_fixture_without_a_code() -> None:
+    names = {p.name.split(".")[0] for p in FIXTURES.iterdir()}
+    assert names <= set(CODES), f"fixtures for unknown codes: {sorted(names - set(CODES))}"
+
+
+def docs_page() -> str:
+    parts = [
+        "# Diagnostics\n",
+        "Every diagnostic `racesdsl check` can report, with its stable code, what it means and a",
+        "minimal example taken from the test fixtures (`tests/diagnostics/`). Codes are grouped:",
+        "`E01xx` syntax, `E02xx` names and imports, `E03xx` types and fusion, `E04xx` templates,",
+        "`E05xx` expressions, `W` warnings. Errors make `check` exit 1; warnings alone do not.",
+        "",
+        "This page is generated from the registry in `racesdsl/diagnostics.py` and the fixtures",
+        "(`UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py` rewrites it).",
+        "",
+    ]
+    for code in sorted(CODES):
+        info = CODES[code]
+        parts.append(f"## {code}: {info.title}\n")
+        parts.append(info.explanation + "\n")
+        path = fixture_path(code)
+        files = sorted(path.glob("*.races")) if path.is_dir() else [path]
+        for f in files:
+            parts.append(f"`{f.relative_to(ROOT)}`:\n")
+            parts.append("```races\n" + f.read_text(encoding="utf-8").rstrip() + "\n```\n")
+        parts.append("```console\n$ racesdsl check " + str(path.relative_to(ROOT)) + "\n"
+                     + render(code).rstrip() + "\n```\n")
+    return "\n".join(parts)
+
+
+def test_docs_page_lists_every_code_with_its_fixture() -> None:
+    page = docs_page()
+    if UPDATE:
+        DOCS.parent.mkdir(exist_ok=True)
+        DOCS.write_text(page, encoding="utf-8")
+    assert DOCS.exists(), "run UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py"
+    text = DOCS.read_text(encoding="utf-8")
+    for code in CODES:
+        assert f"## {code}:" in text, f"{code} missing from docs/diagnostics.md"
+    assert text == page, "docs/diagnostics.md is stale: UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py"

@@ -1,0 +1,78 @@
+"""The built wheel carries the grammar and the stdlib, and works away from the
+checkout: an editable install would hide a missing `force-include`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Build the wheel once (no isolation: no download) and install it into a bare folder."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp / "dist"), str(REPO)],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    (wheel,) = (tmp / "dist").glob("racesdsl-*.whl")
+    site = tmp / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
+         "--target", str(site), str(wheel)],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    return wheel, site
+
+
+def _installed_env(site: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NO_COLOR")}
+    env["PYTHONPATH"] = str(site)
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def test_wheel_contains_grammar_and_stdlib(wheel_site: tuple[Path, Path]) -> None:
+    wheel, _ = wheel_site
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "racesdsl/_data/races.lark" in names
+    assert any(n.startswith("racesdsl/_data/specs/") and n.endswith(".races") for n in names), names
+    assert "racesdsl/cli.py" in names
+
+
+def test_installed_wheel_finds_its_grammar_and_parses(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    _, site = wheel_site
+    probe = (
+        "import racesdsl, racesdsl.resources as r\n"
+        "from racesdsl.syntax.parser import parse_text\n"
+        "print(racesdsl.__file__)\n"
+        "print(r.grammar_path())\n"
+        "print(r.stdlib_dir())\n"
+        "mod, diags = parse_text('type T = Int[1..2]')\n"
+        "assert mod is not None and not diags, diags\n"
+    )
+    res = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=_installed_env(site),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    package, grammar, stdlib = (Path(line) for line in res.stdout.splitlines())
+    site = site.resolve()
+    for path in (package, grammar, stdlib):
+        assert path.resolve().is_relative_to(site), f"{path} is not inside the installed wheel {site}"
+    assert grammar.is_file() and stdlib.is_dir()
+
+
+def test_installed_wheel_checks_its_own_stdlib(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """`python -m racesdsl check` works from the wheel alone, on the specs it ships."""
+    _, site = wheel_site
+    stdlib = site / "racesdsl" / "_data" / "specs"
+    res = subprocess.run([sys.executable, "-m", "racesdsl", "check", "--format", "concise", str(stdlib)],
+                         cwd=tmp_path, env=_installed_env(site), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.rstrip().splitlines()[-1].startswith("Success: no issues found in ")
