@@ -150,7 +150,7 @@ def _internal_error(exc: BaseException, debug: bool) -> typer.Exit:
 def check(
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="PATH...", help="`.races` files or folders (every *.races below a folder is checked)."),
+        typer.Argument(metavar="PATH", help="`.races` files or folders (every *.races below a folder is checked)."),
     ],
     path: Annotated[
         list[Path] | None,
@@ -179,9 +179,9 @@ def check(
 
         try:
             result = check_paths(paths, search_path=path or ())
+            n_files = count_named_files(paths)
         except InputError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
-        n_files = count_named_files(paths)
         if not n_files:
             shown = ", ".join(str(p) for p in paths)
             raise _fail(f"no .races files found in {shown}", EXIT_USAGE)
@@ -198,7 +198,7 @@ def check(
     except KeyboardInterrupt:
         # Likewise: click would print "Aborted!" and exit 1.
         raise _fail("interrupted", EXIT_INTERRUPTED) from None
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
+    except Exception as exc:  # the one place that turns bugs into exit 3
         raise _internal_error(exc, debug) from None
     raise typer.Exit(code)
 

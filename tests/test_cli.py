@@ -164,6 +164,13 @@ def test_non_races_file_exits_2(specs: Path) -> None:
     assert "notes.txt" in res.stderr
 
 
+def test_undecodable_file_exits_2(specs: Path) -> None:
+    (specs / "latin1.races").write_bytes("type Caf\u00e9 = Int[1..2]\n".encode("latin-1"))
+    res = racesdsl("check", "latin1.races", cwd=specs)
+    _assert_usage_error(res)
+    assert "latin1.races" in res.stderr
+
+
 def test_folder_without_specs_exits_2(specs: Path) -> None:
     (specs / "empty").mkdir()
     _assert_usage_error(racesdsl("check", "empty", cwd=specs))

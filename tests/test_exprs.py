@@ -108,7 +108,7 @@ def test_builtins_are_the_documented_ones() -> None:
     ("a < b <= 7", "Bool"), ("a in xs", "Bool"), ("a not in st", "Bool"), ('"a" in s', "Bool"),
     ("col in (\"red\", 1)", "Bool"), ("p and not p or a == 1", "Bool"), ("s < col", "Bool"), ("xs < ys", "Bool"),
     # conditionals join their branches
-    ("a if p else b", "Int[-20..30]"), ("a if p else f", "Float[-20..20]"),
+    ("a if p else b", "Int[-20..30]"), ("a if p else f", "Float[-20.0..20.0]"),
     ('col if p else "blue"', 'Enum["red", "green", "blue"]'), ("xs if p else ys", "List[Int[-99..99], len=0..12]"),
     # access
     ("r.n", "Int[4..30]"), ("r.w[0]", "Int[1..20]"), ("xs[a]", "Int[-99..99]"), ("t[0]", "Int[-3..3]"),
@@ -121,7 +121,7 @@ def test_builtins_are_the_documented_ones() -> None:
     ("xs[a:b:k]", "List[Int[-99..99], len=0..12]"), ("s[1:]", 'Str[len=0..4, chars="a-c"]'),
     ("t[1:]", 'Tuple[Enum["x"]]'), ("t[::-1]", 'Tuple[Enum["x"], Int[-3..3]]'),
     # literals
-    ("[1, 2, 3]", "List[Int[1..3], len=3]"), ("[1, 2.5]", "List[Float[1..2.5], len=2]"), ("[]", "List[?, len=0]"),
+    ("[1, 2, 3]", "List[Int[1..3], len=3]"), ("[1, 2.5]", "List[Float[1.0..2.5], len=2]"), ("[]", "List[?, len=0]"),
     ("[[1], []]", "List[List[Int[1..1], len=0..1], len=2]"), ("(1, \"a\")", 'Tuple[Int[1..1], Enum["a"]]'),
     ("{x: 1, y: col}", '{x: Int[1..1], y: Enum["red", "green"]}'),
     # comprehensions
@@ -140,7 +140,7 @@ def test_builtins_are_the_documented_ones() -> None:
     ("min(a, b)", "Int[-20..20]"), ("max(a, c, 3)", "Int[3..20]"), ("max(a, f)", "Float[-2.5..20.0]"),
     ("min(col, s)", 'Str[len=1..5]'), ("sorted(xs)", "List[Int[-99..99], len=2..12]"),
     ("sorted(st, reverse=true)", "List[Int[0..5], len=0..6]"), ("reversed(ys)", "List[Int[0..9], len=0..5]"),
-    ("abs(a)", "Int[0..20]"), ("abs(c)", "Int[0..9]"), ("abs(b)", "Int[1..30]"), ("abs(f)", "Float[0..4.0]"),
+    ("abs(a)", "Int[0..20]"), ("abs(c)", "Int[0..9]"), ("abs(b)", "Int[1..30]"), ("abs(f)", "Float[0.0..4.0]"),
     ("gcd(a, b)", "Int[1..30]"), ("gcd(a, c)", "Int[0..20]"), ("gcd(b, k, 12)", "Int[1..5]"),
     ("lcm(b, k)", "Int[1..150]"), ("lcm(a, b)", "Int[0..600]"), ("count(xs, 3)", "Int[0..12]"),
     ("count(s, \"a\")", "Int[0..6]"), ("count(t, 1)", "Int[0..2]"), ("unique(xs)", "List[Int[-99..99], len=1..12]"),
@@ -252,6 +252,8 @@ def test_unknown_expression_node_is_a_programming_error() -> None:
     ("[1, s]", "E0504", 4, "list items must have one type: Str[len=1..5, chars=\"a-c\"] does not fit Int[1..1]"),
     ("{x: 1, x: 2}", "E0504", 7, "duplicate field `x` in record"),
     ("[v for v in a]", "E0504", 12, "cannot iterate over an integer"),
+    ("[v for v in t]", "E0504", 12, "its items differ in type"),
+    ("sorted(t)", "E0503", 7, "`sorted` needs a tuple whose items share one type"),
     ("[v for v, w in xs]", "E0504", 3, "cannot unpack an integer (Int[-99..99]) into 2 names"),
     ("[v for v, w, z in pairs]", "E0504", 3, "cannot unpack a tuple"),
     ("[v for v in xs if v]", "E0504", 18, "a comprehension filter must be a boolean"),
@@ -486,6 +488,8 @@ _WILD_SCOPE: dict[str, TType] = {
     "a": TInt(Interval(-(10**400), 10**400)),  # bounds beyond float range must not overflow
     "b": TInt(), "f": TFloat(), "xs": TList(TInt(Interval(0, 10**300)), Interval(0, 10**500)),
     "ys": TList(TAny()), "g": TFloat(Interval(-1e308, 1e308)), "p": TAny(),
+    "c": TInt(Interval(5, 3)), "col": TEnum(()), "s": TStr(Interval(3, 1)),  # empty types (E0301 upstream)
+    "k": TInt(Interval(0, 0)), "fs": TList(TFloat(Interval(-INF, 0.0)), Interval(0, INF)),
 }
 _TTYPES = (TInt, TFloat, TBool, TStr, TEnum, TList, TSet, TTuple, TRecord, TAny)
 

@@ -211,6 +211,7 @@ def power(t: TInt | TFloat, k: int) -> TInt | TFloat:
 
 
 def abs_interval(iv: Interval) -> Interval:
+    """|x| over an interval: the lower bound is 0 only when the interval straddles 0."""
     if iv.lo >= 0:
         return iv
     if iv.hi <= 0:
@@ -279,10 +280,12 @@ def range_type(start: Interval, stop: Interval, step: Interval) -> TList:
 
 
 def is_num(t: TType) -> bool:
+    """Int or Float: the types arithmetic accepts (Bool is not a number here)."""
     return isinstance(t, (TInt, TFloat))
 
 
 def is_strlike(t: TType) -> bool:
+    """Str or Enum: an enum value is a string at run time."""
     return isinstance(t, (TStr, TEnum))
 
 
@@ -375,7 +378,7 @@ class _Call:
         t = self.args[i]
         found = iter_elem(t) if isinstance(t, kinds + (TAny,)) else None
         if found is None:
-            self.bad(i, what)
+            self.bad(i, "a tuple whose items share one type" if isinstance(t, TTuple) and TTuple in kinds else what)
         return found
 
 
@@ -466,7 +469,7 @@ def _abs(c: _Call) -> TType:
     if isinstance(t, TInt):
         return TInt(abs_interval(t.range))
     if isinstance(t, TFloat):
-        return TFloat(abs_interval(t.range))
+        return TFloat(as_float(abs_interval(t.range)))
     return t if isinstance(t, TAny) else c.bad(0, "a number")
 
 

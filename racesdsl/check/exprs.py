@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from racesdsl.check.builtins_types import (
     BUILTINS,
     arith,
+    as_float,
     call_type,
     char_type,
     clamp,
@@ -153,7 +154,7 @@ class _Infer:
                           span or node.span)
                 return None
             out = join(out, t)
-        return out
+        return TFloat(as_float(out.range)) if isinstance(out, TFloat) else out
 
     # ------------------------------------------------------------ operators
 
@@ -285,7 +286,8 @@ class _Infer:
             it = self.visit(gen.iter, inner)
             found = iter_elem(it)
             if found is None:
-                self.fail("E0504", f"cannot iterate over {_desc(it)}", gen.iter.span)
+                why = ": its items differ in type" if isinstance(it, TTuple) else ""
+                self.fail("E0504", f"cannot iterate over {_desc(it)}{why}", gen.iter.span)
                 found = (TAny(), NAT)
             elem, n = found
             count = clamp(count * n)

@@ -342,16 +342,26 @@ def _same_kind(texpr: A.TypeExpr, t: T.TType) -> bool:
     return isinstance(t, kinds[type(texpr)]) or (isinstance(texpr, A.StrType) and isinstance(t, T.TEnum))
 
 
-def _value_range(r: T.Interval) -> range | None:
-    if not r.bounded or not isinstance(r.lo, int) or not isinstance(r.hi, int) or r.hi - r.lo > SUGGEST_LIMIT:
+def _good_span(r: T.Interval, fits) -> tuple[int, int] | None:
+    """The values of an int param for which `fits` holds, when they form one interval.
+
+    Small ranges are enumerated; large ones are searched at their ends, which is
+    exact when `fits` is monotone along the range, as bounds over params are."""
+    if not r.bounded or not isinstance(r.lo, int) or not isinstance(r.hi, int):
         return None
-    return range(r.lo, r.hi + 1)
-
-
-def _contiguous(good: list[int]) -> tuple[int, int] | None:
-    if good and good[-1] - good[0] == len(good) - 1:
-        return good[0], good[-1]
-    return None
+    if r.hi - r.lo <= SUGGEST_LIMIT:
+        good = [v for v in range(r.lo, r.hi + 1) if fits(T.Interval.point(v))]
+        return (good[0], good[-1]) if good and good[-1] - good[0] == len(good) - 1 else None
+    lo_ok, hi_ok = fits(T.Interval.point(r.lo)), fits(T.Interval.point(r.hi))
+    if lo_ok and hi_ok:
+        return r.lo, r.hi
+    if not lo_ok and not hi_ok:
+        return None
+    bad, good = (r.lo, r.hi) if hi_ok else (r.hi, r.lo)
+    while abs(good - bad) > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(T.Interval.point(mid)) else (good, mid)
+    return (good, r.hi) if hi_ok else (r.lo, good)
 
 
 def _with_arg(node: A.StageRef, name: str, lo: int, hi: int) -> str:
@@ -366,15 +376,11 @@ def _suggest_producer(prod: _Producer | None, expected: T.TType) -> str | None:
     if prod is None or prod.env.output_texpr is None:
         return None
     for n in prod.free:
-        values = _value_range(prod.ranges.get(n, T.Interval()))
-        if values is None:
-            continue
-
         def fits(r: T.Interval, n: str = n) -> bool:
             ctx = TypeContext(prod.env.module, {**prod.ranges, n: r}, frozenset(), None)
             return T.assignable(resolve_type(prod.env.output_texpr, ctx), expected)
 
-        span = _contiguous([v for v in values if fits(T.Interval.point(v))])
+        span = _good_span(prod.ranges.get(n, T.Interval()), fits)
         if span and fits(T.Interval(*span)):
             return f"narrow the range: `{_with_arg(prod.ref, n, *span)}`"
     return None
@@ -386,8 +392,7 @@ def _suggest_consumer(consumer: tuple | None, node: A.StageRef, input_name: str,
         return None
     env, ranges, free = consumer
     for n in free:
-        values = _value_range(ranges.get(n, T.Interval()))
-        if values is None or _exact_len_param(env, n):
+        if _exact_len_param(env, n):
             continue
         narrow = frozenset(m for m in free if m in ranges)
 
@@ -395,7 +400,7 @@ def _suggest_consumer(consumer: tuple | None, node: A.StageRef, input_name: str,
             ctx = TypeContext(env.module, {**ranges, n: r}, narrow, None)
             return T.assignable(t, resolve_type(env.input(input_name).texpr, ctx))
 
-        span = _contiguous([v for v in values if fits(T.Interval.point(v))])
+        span = _good_span(ranges.get(n, T.Interval()), fits)
         if span and fits(T.Interval(*span)):
             return f"narrow `{_with_arg(node, n, *span)}`"
     return None

@@ -61,7 +61,7 @@ def check_paths(paths: Sequence[str | Path], search_path: Sequence[str | Path] =
     return CheckResult(unique, loaded.sources, program)
 
 
-def check_text(text: str, file: str = "<string>.races", search_path: Sequence[str | Path] = ()) -> CheckResult:
+def check_text(text: str, file: str = "spec.races", search_path: Sequence[str | Path] = ()) -> CheckResult:
     """Check source text held in memory by writing it nowhere: a one-module load."""
     import tempfile
 
