@@ -761,23 +761,16 @@ def test_join_of_same_shape_is_named(data: st.DataObject) -> None:
     assert not isinstance(join(a, b), TAny), (show(a), show(b))
 
 
-def _forgot_chars(j: TType, c: TType) -> bool:
-    """The known imprecision (see the xfail below): a string join drops its character class."""
-    return (mismatch(j, c) or "").endswith("its characters are not all allowed")
-
-
 def test_join_is_least_on_pool() -> None:
     """Every common upper bound c of a and b in the pool is above join(a, b)."""
     n = len(POOL)
     for i, k in itertools.product(range(n), repeat=2):
         j = join(POOL[i], POOL[k])
         for c in range(n):
-            if REL[i][c] and REL[k][c] and not _forgot_chars(j, POOL[c]):
+            if REL[i][c] and REL[k][c]:
                 assert assignable(j, POOL[c]), (show(POOL[i]), show(POOL[k]), show(j), show(POOL[c]))
 
 
-@pytest.mark.xfail(strict=True, reason="join of Str/Enum drops character classes: "
-                                       'join(Str[len=1, chars="ab"], itself) is Str[len=1]')
 def test_join_keeps_character_classes() -> None:
     """A string join keeps the union of the character classes (an Enum's are its literals')."""
     ab, ac = TStr(I(1, 1), parse_char_class("ab"), "ab"), TStr(I(0, 3), parse_char_class("a-c"), "a-c")

@@ -213,7 +213,7 @@ class FusionChecker:
                 return {n: t.field(n) for n in inputs}
             why = f"the incoming record {T.show(t)} has no field `{missing[0]}`"
         elif isinstance(t, T.TTuple) and len(t.items) == len(inputs):
-            return dict(zip(inputs, t.items))
+            return dict(zip(inputs, t.items, strict=True))
         elif isinstance(t, T.TTuple):
             why = f"the incoming tuple has {len(t.items)} items"
         else:
@@ -288,7 +288,7 @@ class FusionChecker:
                 self.diags.append(error("E0311", f"`par` of {len(node.stages)} parts needs a tuple of "
                                         f"{len(node.stages)} items, but receives {T.show(t)}", node.span))
         sigs = []
-        for sub, part_in in zip(node.stages, parts):
+        for sub, part_in in zip(node.stages, parts, strict=True):
             child, sig = self._stage(sub, scope, part_in, walk)
             stage.children.append(child)
             sigs.append(sig)
@@ -391,10 +391,10 @@ def _suggest_consumer(consumer: tuple | None, node: A.StageRef, input_name: str,
     if consumer is None:
         return None
     env, ranges, free = consumer
+    narrow = frozenset(m for m in free if m in ranges)
     for n in free:
         if _exact_len_param(env, n):
             continue
-        narrow = frozenset(m for m in free if m in ranges)
 
         def fits(r: T.Interval, n: str = n) -> bool:
             ctx = TypeContext(env.module, {**ranges, n: r}, narrow, None)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Union
 
 INF = math.inf
 
-Number = Union[int, float]
+Number = int | float
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class TAny:
     so one mistake gives one diagnostic, not a cascade."""
 
 
-TType = Union[TInt, TFloat, TBool, TStr, TEnum, TList, TSet, TTuple, TRecord, TAny]
+TType = TInt | TFloat | TBool | TStr | TEnum | TList | TSet | TTuple | TRecord | TAny
 
 
 def parse_char_class(spec: str) -> frozenset[str] | None:
@@ -273,7 +272,7 @@ def mismatch(s: TType, t: TType) -> str | None:
         case TTuple(a), TTuple(b):
             if len(a) != len(b):
                 return f"{len(a)} items where {len(b)} are expected"
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 inner = mismatch(x, y)
                 if inner is not None:
                     return f"item {i}: {inner}"
@@ -305,7 +304,7 @@ def overlaps(s: TType, t: TType) -> bool:
         case (TList(se, sl), TList(te, tl)) | (TSet(se, sl), TSet(te, tl)):
             return sl.overlaps(tl) and (sl.lo == 0 and tl.lo == 0 or overlaps(se, te))
         case TTuple(a), TTuple(b):
-            return len(a) == len(b) and all(overlaps(x, y) for x, y in zip(a, b))
+            return len(a) == len(b) and all(overlaps(x, y) for x, y in zip(a, b, strict=True))
         case TRecord(), TRecord():
             return sorted(s.names) == sorted(t.names) and all(
                 overlaps(ft, t.field(n)) for n, ft in s.fields)
@@ -332,18 +331,29 @@ def join(a: TType, b: TType) -> TType:
         case TEnum(x), TEnum(y):
             return TEnum(tuple(dict.fromkeys(x + y)))
         case (TStr() | TEnum(), TStr() | TEnum()):
-            return TStr(_str_length(a).hull(_str_length(b)), None)
+            return TStr(_str_length(a).hull(_str_length(b)), *_join_chars(a, b))
         case TList(x, lx), TList(y, ly):
             return TList(join(x, y), lx.hull(ly))
         case TSet(x, lx), TSet(y, ly):
             return TSet(join(x, y), lx.hull(ly))
         case TTuple(x), TTuple(y) if len(x) == len(y):
-            return TTuple(tuple(join(i, j) for i, j in zip(x, y)))
+            return TTuple(tuple(join(i, j) for i, j in zip(x, y, strict=True)))
         case TRecord(), TRecord() if sorted(a.names) == sorted(b.names):
             return TRecord(tuple((n, join(t, b.field(n))) for n, t in a.fields))
         case TBool(), TBool():
             return a
     return TAny() if a != b else a
+
+
+def _join_chars(a: TStr | TEnum, b: TStr | TEnum) -> tuple[frozenset[str] | None, str | None]:
+    """The union of two character classes, keeping a written form when one covers both."""
+    sides = [(frozenset("".join(t.values)), None) if isinstance(t, TEnum) else (t.chars, t.chars_src)
+             for t in (a, b)]
+    if any(chars is None for chars, _ in sides):
+        return None, None
+    union = sides[0][0] | sides[1][0]
+    src = next((s for chars, s in sides if chars == union and s is not None), None)
+    return union, src
 
 
 def _str_length(t: TStr | TEnum) -> Interval:

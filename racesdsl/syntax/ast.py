@@ -7,7 +7,6 @@ parse(src)` compares structure, not positions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -197,10 +196,10 @@ class ListComp:
     span: Span = _span()
 
 
-Expr = Union[
-    Name, IntLit, FloatLit, StrLit, BoolLit, BinOp, UnaryOp, BoolOp, Compare,
-    IfExp, Attribute, Subscript, Call, ListLit, TupleLit, RecordLit, ListComp,
-]
+Expr = (
+    Name | IntLit | FloatLit | StrLit | BoolLit | BinOp | UnaryOp | BoolOp | Compare |
+    IfExp | Attribute | Subscript | Call | ListLit | TupleLit | RecordLit | ListComp
+)
 
 
 # ---------------------------------------------------------------------- types
@@ -291,10 +290,10 @@ class NamedType:
     span: Span = _span()
 
 
-TypeExpr = Union[
-    IntType, FloatType, BoolType, StrType, EnumType, ListType, SetType,
-    TupleType, RecordType, NamedType,
-]
+TypeExpr = (
+    IntType | FloatType | BoolType | StrType | EnumType | ListType | SetType |
+    TupleType | RecordType | NamedType
+)
 
 
 # -------------------------------------------------------------------- clauses
@@ -383,10 +382,10 @@ class AnswerClause:
     span: Span = _span()
 
 
-Clause = Union[
-    ParamClause, InputClause, OutputClause, WhereClause, PromptClause,
-    StepClause, SolveClause, SampleClause, VerifyClause, AnswerClause,
-]
+Clause = (
+    ParamClause | InputClause | OutputClause | WhereClause | PromptClause | StepClause |
+    SolveClause | SampleClause | VerifyClause | AnswerClause
+)
 
 
 # --------------------------------------------------------------- declarations
@@ -482,7 +481,9 @@ class OpExpr:
     span: Span = _span()
 
 
-CompExpr = Union[OpExpr, StageRef]
+CompExpr = (
+    OpExpr | StageRef
+)
 
 
 @dataclass(frozen=True)
@@ -494,7 +495,9 @@ class ComposeDecl:
     name_span: Span = _span()
 
 
-Decl = Union[UseDecl, TypeDecl, EnvDecl, ComposeDecl]
+Decl = (
+    UseDecl | TypeDecl | EnvDecl | ComposeDecl
+)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ __all__ = ["parse_module", "parse_text", "module_name_for"]
 def _parser() -> Lark:
     return Lark(
         grammar_text(), parser="lalr", lexer="contextual",
-        propagate_positions=True, maybe_placeholders=True,
+        propagate_positions=True, maybe_placeholders=True, cache=True,
     )
 
 
@@ -63,7 +63,7 @@ def decode_string(token_text: str) -> str:
         warnings.simplefilter("error")
         try:
             value = pyast.literal_eval(token_text)
-        except (ValueError, SyntaxError, Warning) as exc:
+        except (ValueError, SyntaxError, Warning):
             raise BadLiteral("invalid escape sequence in string literal", _ESCAPES_HELP) from None
     if not isinstance(value, str):
         raise BadLiteral("invalid string literal", _ESCAPES_HELP)
