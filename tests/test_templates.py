@@ -63,10 +63,10 @@ def test_first_newline_dropped_and_dedented() -> None:
     assert template_source(tpl).text == "Here is a list:\n  {{ xs | listing }}\nWhat is the {{ total }} of it?"
 
 
-def test_no_leading_newline_means_no_dedent() -> None:
-    # The first line is not indented, so dedent removes nothing (language.md §4).
+def test_text_on_the_quotes_line_keeps_it_and_dedents_the_rest() -> None:
+    # Like inspect.cleandoc: continuation lines indented with the env body read flush.
     tpl = _env_templates(SRC)[1]
-    assert template_source(tpl).text == "add up {{ xs }}\n    then {{ nope }}"
+    assert template_source(tpl).text == "add up {{ xs }}\nthen {{ nope }}"
 
 
 def test_only_one_newline_dropped_and_trailing_indentation_stripped() -> None:

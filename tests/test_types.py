@@ -236,6 +236,7 @@ def test_show_rejects_non_types() -> None:
     ("-a", {"-", "a"}),
     ("a-", {"a", "-"}),
     ("z-a", None),
+    ("bz-a", None),
     ("", None),
     ("\u0000-\uffff", None),
 ])

@@ -71,10 +71,12 @@ class _Infer:
         self.diags = diags
 
     def fail(self, code: str, message: str, span: A.Span, help: str | None = None, *notes: str) -> TAny:
+        """Report once and hand back TAny, which fits everywhere, so nothing cascades."""
         self.diags.append(error(code, message, span, help, *notes))
         return TAny()
 
     def need_bool(self, t: TType, node: A.Expr, what: str) -> None:
+        """Conditions are typed: Python truthiness of ints or lists is not allowed."""
         if not isinstance(t, (TBool, TAny)):
             self.fail("E0504", f"{what} must be a boolean, not {_desc(t)}", node.span)
 
@@ -114,7 +116,8 @@ class _Infer:
             case A.IfExp(body, test, orelse):
                 self.need_bool(self.visit(test, scope), test, "the condition of `if`")
                 branches = [(body, self.visit(body, scope)), (orelse, self.visit(orelse, scope))]
-                return self.join_all(branches, "the branches of `if`", e.span) or TAny()
+                joined = self.join_all(branches, "the branches of `if`", e.span)
+                return TAny() if joined is None else joined
             case A.Attribute(value, attr):
                 return self.attribute(e, self.visit(value, scope), attr)
             case A.Subscript():
@@ -250,7 +253,8 @@ class _Infer:
                 if not items:
                     return self.fail("E0504", "an empty tuple cannot be indexed", e.span)
                 typed = [(e.index, t) for t in items]
-                return self.join_all(typed, f"items of {show(value)} indexed by a variable", e.index.span) or TAny()
+                joined = self.join_all(typed, f"items of {show(value)} indexed by a variable", e.index.span)
+                return TAny() if joined is None else joined
         return self.fail("E0504", f"{_desc(value)} cannot be indexed", e.value.span)
 
     def slice(self, e: A.Subscript, value: TType, sl: A.Slice, scope: Mapping[str, TType]) -> TType:

@@ -61,7 +61,9 @@ def template_source(tpl: Template) -> TemplateSource:
     """Apply the text rules of language.md §4 and record how lines moved.
 
     Triple-quoted: drop one leading newline, strip one trailing newline plus
-    the closing quotes' indentation, then `textwrap.dedent`. Single-quoted
+    the closing quotes' indentation, then `textwrap.dedent`; when text starts
+    on the quotes' line, that first line is kept and the rest dedented (as
+    `inspect.cleandoc` does), so indented continuation lines read flush. Single-quoted
     templates are already decoded and used as is (their escapes make columns
     approximate, but they are one source line)."""
     s = tpl.span
@@ -74,7 +76,11 @@ def template_source(tpl: Template) -> TemplateSource:
     dropped = 1 if tpl.raw.startswith("\n") else 0
     body = tpl.raw[dropped:]
     body = _TRAILING.sub("", body, count=1)
-    text = textwrap.dedent(body)
+    if dropped or "\n" not in body:
+        text = textwrap.dedent(body)
+    else:
+        first, rest = body.split("\n", 1)
+        text = first + "\n" + textwrap.dedent(rest)
     origins, off = [], dropped
     for k, (before, after) in enumerate(zip(body.split("\n"), text.split("\n"), strict=True)):
         raw_line = k + dropped
