@@ -138,7 +138,7 @@ def test_builtins_are_the_documented_ones() -> None:
     ("sum([v > 0 for v in xs])", "Int[0..12]"), ("sum([])", "Int[0..0]"), ("sum((1, a))", "Int[-19..21]"),
     ("sum([g, g])", "Float[1.0..6.0]"), ("min(xs)", "Int[-99..99]"), ("max(st)", "Int[0..5]"),
     ("min(a, b)", "Int[-20..20]"), ("max(a, c, 3)", "Int[3..20]"), ("max(a, f)", "Float[-2.5..20.0]"),
-    ("min(col, s)", 'Str[len=1..5]'), ("sorted(xs)", "List[Int[-99..99], len=2..12]"),
+    ("min(col, s)", 'Str[len=1..5, chars="abcdegnr"]'), ("sorted(xs)", "List[Int[-99..99], len=2..12]"),
     ("sorted(st, reverse=true)", "List[Int[0..5], len=0..6]"), ("reversed(ys)", "List[Int[0..9], len=0..5]"),
     ("abs(a)", "Int[0..20]"), ("abs(c)", "Int[0..9]"), ("abs(b)", "Int[1..30]"), ("abs(f)", "Float[0.0..4.0]"),
     ("gcd(a, b)", "Int[1..30]"), ("gcd(a, c)", "Int[0..20]"), ("gcd(b, k, 12)", "Int[1..5]"),

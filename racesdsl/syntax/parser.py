@@ -437,6 +437,11 @@ def _describe_terminal(name: str) -> str:
             "TEMPLATE": "a template", "$END": "end of file"}.get(name, name.lower())
 
 
+def _too_deep(file: str) -> Diagnostic:
+    return error("E0101", "this file nests expressions too deeply to parse", A.Span(file, 1, 1, 1, 2),
+                 "split long expressions; the checker handles a few hundred operators per expression")
+
+
 def parse_text(text: str, file: str = "<string>", module: str | None = None) -> tuple[A.Module | None, list[Diagnostic]]:
     """Parse one file's text. Returns (None, diagnostics) on a syntax error."""
     name = module if module is not None else module_name_for(file)
@@ -444,10 +449,16 @@ def parse_text(text: str, file: str = "<string>", module: str | None = None) -> 
         tree = _parser().parse(text)
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, text, file)]
+    except RecursionError:
+        return None, [_too_deep(file)]
     builder = _Builder(file)
     try:
         decls = builder.transform(tree)
+    except RecursionError:
+        return None, [_too_deep(file)]
     except VisitError as exc:
+        if isinstance(exc.orig_exc, RecursionError):
+            return None, [_too_deep(file)]
         if not isinstance(exc.orig_exc, BadLiteral):
             raise
         meta = exc.obj.meta if hasattr(exc.obj, "meta") else None
