@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -146,6 +148,26 @@ def _internal_error(exc: BaseException, debug: bool) -> typer.Exit:
     return _fail(f"internal error: {exc}; this is a bug, please report it", EXIT_INTERNAL)
 
 
+@contextmanager
+def guard(debug: bool) -> Iterator[None]:
+    """Map every way a command can end to its exit code; bugs become exit 3."""
+    try:
+        if os.environ.get(FAULT_INJECTION_VAR) == "internal":
+            raise RuntimeError(f"fault injected by {FAULT_INJECTION_VAR}=internal")
+        yield
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        # Raised here, it would reach click, which exits 1 ("spec errors").
+        _quiet_broken_pipe()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except KeyboardInterrupt:
+        # Likewise: click would print "Aborted!" and exit 1.
+        raise _fail("interrupted", EXIT_INTERRUPTED) from None
+    except Exception as exc:  # the one place that turns bugs into exit 3
+        raise _internal_error(exc, debug) from None
+
+
 @app.command()
 def check(
     paths: Annotated[
@@ -170,10 +192,7 @@ def check(
     Exits 0 when there is no error (warnings allowed), 1 on spec errors,
     2 on usage or I/O errors, 3 on an internal error.
     """
-    try:
-        if os.environ.get(FAULT_INJECTION_VAR) == "internal":
-            raise RuntimeError(f"fault injected by {FAULT_INJECTION_VAR}=internal")
-
+    with guard(debug):
         from racesdsl.check.pipeline import check_paths
         from racesdsl.errors import InputError
 
@@ -189,17 +208,6 @@ def check(
         sys.stdout.write(render_report(result, fmt, use_color(sys.stdout), n_files))
         sys.stdout.flush()
         code = EXIT_SPEC_ERRORS if result.errors else EXIT_OK
-    except typer.Exit:
-        raise
-    except BrokenPipeError:
-        # Raised here, it would reach click, which exits 1 ("spec errors").
-        _quiet_broken_pipe()
-        raise typer.Exit(EXIT_BROKEN_PIPE) from None
-    except KeyboardInterrupt:
-        # Likewise: click would print "Aborted!" and exit 1.
-        raise _fail("interrupted", EXIT_INTERRUPTED) from None
-    except Exception as exc:  # the one place that turns bugs into exit 3
-        raise _internal_error(exc, debug) from None
     raise typer.Exit(code)
 
 
@@ -229,6 +237,8 @@ def main() -> None:
         sys.stderr.write("racesdsl: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
 
+
+from racesdsl import cli_run  # noqa: E402,F401  (registers sample/verify on `app`)
 
 if __name__ == "__main__":
     main()

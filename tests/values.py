@@ -226,6 +226,10 @@ def _sample(t: TType, rng: random.Random) -> Any:
             lo, hi = _length_range(length)
             if lo > hi:
                 raise ValueError(f"empty length interval {length.show()}")
+            if count(elem) == 0:  # only the empty list, if any
+                if lo > 0:
+                    raise ValueError(f"no element for a list of length {lo}")
+                return []
             return [_sample(elem, rng) for _ in range(rng.randint(lo, hi))]
         case TSet(elem, length):
             return _sample_set(elem, length, rng)

@@ -1,0 +1,147 @@
+"""`racesdsl sample` and `racesdsl verify`: the run-time commands.
+
+Kept apart from cli.py so each file stays readable; both share its exit-code
+guard. Heavy imports happen inside the commands, so `--help` stays fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
+
+if TYPE_CHECKING:
+    from racesdsl.loader import Program
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """`k=v` with v read as JSON when it is JSON (`8`, `0.5`, `true`, `"a"`), else as text."""
+    if "=" not in text:
+        raise _fail(f"--param takes NAME=VALUE, got `{text}`", EXIT_USAGE)
+    name, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
+def _load(spec: str, search_path: list[Path] | None) -> tuple[Program, str | None]:
+    """Load `SPEC[:ENV]`; spec errors print as diagnostics and exit 1."""
+    from racesdsl.diagnostics import render_full
+    from racesdsl.errors import BindingError, InputError, SpecError
+    from racesdsl.loader import load
+
+    path, _, env = spec.partition(":")
+    try:
+        program = load(path, search_path or ())
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except SpecError as exc:
+        text = "\n\n".join(render_full(d, {}, color=use_color(sys.stderr)) for d in exc.diagnostics)
+        sys.stderr.write(text + "\n")
+        raise _fail(f"{path} has errors; run `racesdsl check {path}`", EXIT_SPEC_ERRORS) from None
+    except BindingError as exc:
+        raise _fail(str(exc), EXIT_SPEC_ERRORS) from None
+    return program, env or None
+
+
+def _pick(program: Program, env: str | None, spec: str) -> list[str]:
+    if env is None:
+        return program.roots
+    try:
+        return [program[env].qualname]
+    except KeyError as exc:
+        from racesdsl.diagnostics import did_you_mean
+
+        names = [q.rsplit(".", 1)[-1] for q in program.roots]
+        hint = did_you_mean(env, names)
+        msg = exc.args[0] if exc.args and exc.args[0] != env else f"{spec}: no environment `{env}`"
+        raise _fail(msg + (f"; {hint}" if hint else ""), EXIT_USAGE) from None
+
+
+@app.command()
+def sample(
+    spec: Annotated[str, typer.Argument(metavar="SPEC[:ENV]", help="A .races file, optionally `:env` to pick one.")],
+    n: Annotated[int, typer.Option("-n", min=0, help="Instances per environment.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses seed + i.")] = 0,
+    param: Annotated[list[str] | None, typer.Option("--param", metavar="NAME=VALUE", help="Set a param (repeatable).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout.")] = None,
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """Write instances as JSON lines: id, env, seed, params, input, prompt, answer."""
+    with guard(debug):
+        from racesdsl.runtime.env import ParamError, SolverError
+        from racesdsl.runtime.values import SamplingError
+
+        program, env = _load(spec, path)
+        names = _pick(program, env, spec)
+        params = dict(parse_param(p) for p in param or ())
+        if params and len(names) != 1:
+            raise _fail("--param needs one environment: write SPEC:ENV", EXIT_USAGE)
+        lines = []
+        try:
+            for name in names:
+                for i in range(n):
+                    inst = program[name].sample(seed + i, **params)
+                    lines.append(json.dumps(inst.to_dict(), ensure_ascii=False))
+        except ParamError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        except (SamplingError, SolverError) as exc:
+            raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
+        text = "".join(line + "\n" for line in lines)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write_atomic(output, text)
+    raise typer.Exit(EXIT_OK)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc}", EXIT_USAGE) from None
+
+
+@app.command()
+def verify(
+    spec: Annotated[str, typer.Argument(metavar="SPEC:ENV", help="The environment the instance came from.")],
+    instance: Annotated[Path, typer.Option("--instance", help="A JSON line written by `racesdsl sample`.")],
+    completion: Annotated[Path, typer.Option("--completion", help="A file holding the model's completion.")],
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """Score one completion and print the Score as JSON (for debugging rewards)."""
+    with guard(debug):
+        from racesdsl.runtime.env import ParamError
+
+        program, env = _load(spec, path)
+        (name,) = _pick(program, env, spec) if env else (None,)
+        if name is None:
+            raise _fail("verify needs SPEC:ENV", EXIT_USAGE)
+        try:
+            row = json.loads(instance.read_text(encoding="utf-8").splitlines()[0])
+            text = completion.read_text(encoding="utf-8", errors="replace")
+            inst = program[name].sample(int(row["seed"]), **row.get("params", {}))
+        except (OSError, IndexError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ParamError):
+                raise _fail(str(exc), EXIT_USAGE) from None
+            raise _fail(f"cannot read the instance or completion: {exc}", EXIT_USAGE) from None
+        if inst.id != row.get("id", inst.id):
+            sys.stderr.write("racesdsl: warning: the instance file does not match this spec's instance "
+                             "for its seed and params; scoring against the spec's\n")
+        score = program[name].verify(inst, text)
+        sys.stdout.write(json.dumps(score.to_dict(), ensure_ascii=False) + "\n")
+    raise typer.Exit(EXIT_OK)

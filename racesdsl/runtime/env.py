@@ -1,0 +1,215 @@
+"""The run-time `Environment`: sample -> prompt -> reference answer -> verify.
+
+One class serves both back ends: `racesdsl.load()` builds it from the checked
+IR, and generated packages build it from emitted Python. Everything that
+varies by params (types, samplers, parsers) is computed once per params
+value and cached on the instance; the per-instance path is plain Python."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from racesdsl.runtime.answers import format_instruction, render_answer
+from racesdsl.runtime.score import Score
+from racesdsl.runtime.seeds import derive_seed, instance_id
+from racesdsl.runtime.values import SamplingError, canonical, checker_for, sampler_for
+from racesdsl.runtime.verifiers import make_verifier
+
+MAX_TRIES = 1000
+
+
+class ParamError(ValueError):
+    """An unknown param or a value outside its range (CLI exit 2)."""
+
+
+class SolverError(RuntimeError):
+    """The reference solver failed or returned a value outside the output type: a spec bug."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: str  # int | float | bool | enum
+    default: Any
+
+
+@dataclass(frozen=True)
+class EnvTypes:
+    """The concrete types of an env at one params value."""
+
+    params: Mapping[str, Any]  # name -> TType (each evaluated at the other params' values)
+    inputs: Mapping[str, Any]  # name -> TType
+    output: Any
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One sampled task: what the model sees and the reference it is scored against."""
+
+    env: str
+    seed: int
+    params: dict[str, Any]
+    input: dict[str, Any]
+    prompt: str
+    answer: Any
+    id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        from racesdsl.runtime.values import to_json_value
+
+        return {"id": self.id, "env": self.env, "seed": self.seed, "params": dict(self.params),
+                "input": to_json_value(self.input), "prompt": self.prompt,
+                "answer": to_json_value(self.answer)}
+
+
+@dataclass
+class _Compiled:
+    """What the hot path needs for one params value."""
+
+    types: EnvTypes
+    samplers: list[tuple[str, Callable[[random.Random], Any]]]
+    input_checks: dict[str, Callable[[Any], str | None]]
+    output_check: Callable[[Any], str | None]
+    verifier: Callable[[str, Any, dict, dict], Score]
+    instruction: str
+
+
+@dataclass(eq=False)
+class Environment:
+    """A base environment; see docs/language.md §4 for what each part means."""
+
+    qualname: str
+    doc: str
+    params: list[ParamSpec]
+    input_names: list[str]
+    types: Callable[[Mapping[str, Any]], EnvTypes]
+    solve_fn: Callable[..., Any]
+    render_prompt: Callable[[Mapping[str, Any]], str]
+    render_step: Callable[[Mapping[str, Any]], str] | None = None
+    wheres: list[tuple[str, Callable[..., bool]]] = field(default_factory=list)
+    sample_fn: Callable[..., Any] | None = None
+    verify_kind: str = "exact"
+    eps: float | None = None
+    verify_fn: Callable[..., Any] | None = None
+    answer_format: str = "tags"
+    solver_params: tuple[str, ...] | None = None  # python solvers: the params they take
+    _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    # ------------------------------------------------------------- params
+
+    def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults with overrides applied; rejects unknown names and out-of-range values."""
+        values = {p.name: p.default for p in self.params}
+        for name, value in (overrides or {}).items():
+            if name not in values:
+                known = ", ".join(values) or "none"
+                raise ParamError(f"{self.name} has no param `{name}` (its params: {known})")
+            values[name] = value
+        types = self._compiled(values).types
+        for p in self.params:
+            why = checker_for(types.params[p.name])(values[p.name])
+            if why is not None:
+                raise ParamError(f"param `{p.name}` of {self.name}: {why}")
+        return values
+
+    def _compiled(self, params: Mapping[str, Any]) -> _Compiled:
+        key = tuple(params.items())
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        types = self.types(params)
+        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_fn is None else []
+        compiled = _Compiled(
+            types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
+            make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
+                          python_fn=self.verify_fn),
+            format_instruction(types.output, self.answer_format))
+        if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
+            self._cache.clear()
+        self._cache[key] = compiled
+        return compiled
+
+    # ----------------------------------------------------------- sampling
+
+    def sample(self, seed: int, **params: Any) -> Instance:
+        """One instance, a pure function of (env, seed, params)."""
+        values = self.resolve_params(params)
+        comp = self._compiled(values)
+        rng = random.Random(derive_seed(self.qualname, seed, values))
+        inputs = self._draw(rng, values, comp, seed)
+        answer = self._solve(inputs, values, comp, seed)
+        prompt = self.render_prompt({**values, **inputs}) + "\n\n" + comp.instruction
+        return Instance(self.qualname, seed, values, inputs, prompt, answer,
+                        instance_id(self.qualname, seed, values))
+
+    def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
+        failed = ""
+        for _ in range(MAX_TRIES):
+            inputs = self._draw_once(rng, params, comp)
+            failed = next((src for src, fn in self.wheres if not fn(**inputs, **params)), "")
+            if not failed:
+                return inputs
+        raise SamplingError(f"{self.name}: no input satisfied `where {failed}` in {MAX_TRIES} tries "
+                            f"(seed {seed}, params {params})")
+
+    def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled) -> dict[str, Any]:
+        if self.sample_fn is None:
+            return {name: draw(rng) for name, draw in comp.samplers}
+        raw = self.sample_fn(rng, **params)
+        single = len(self.input_names) == 1 and not (isinstance(raw, dict) and set(raw) == set(self.input_names))
+        inputs = {self.input_names[0]: raw} if single else raw
+        if not isinstance(inputs, dict) or set(inputs) != set(self.input_names):
+            got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise SamplingError(f"{self.name}: the custom sampler returned {got}, expected inputs "
+                                f"{self.input_names}")
+        out = {}
+        for name in self.input_names:
+            why = comp.input_checks[name](inputs[name])
+            if why is not None:
+                raise SamplingError(f"{self.name}: the custom sampler's `{name}` is outside its type: {why}")
+            out[name] = canonical(inputs[name], comp.types.inputs[name])
+        return out
+
+    def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
+        try:
+            if self.solver_params is None:
+                answer = self.solve_fn(**inputs, **params)
+            else:
+                answer = self.solve_fn(**inputs, **{p: params[p] for p in self.solver_params})
+        except Exception as exc:  # a failing reference solver is a spec bug: say where
+            raise SolverError(f"{self.name}: the solver raised {type(exc).__name__}: {exc} "
+                              f"(seed {seed}, params {params}, input {inputs})") from exc
+        why = comp.output_check(answer)
+        if why is not None:
+            raise SolverError(f"{self.name}: the solver's answer {answer!r:.200} is outside the output type: "
+                              f"{why} (seed {seed}, params {params})")
+        return canonical(answer, comp.types.output)
+
+    def solve(self, inputs: Mapping[str, Any], **params: Any) -> Any:
+        values = self.resolve_params(params)
+        return self._solve(dict(inputs), values, self._compiled(values), -1)
+
+    # ---------------------------------------------------------- answering
+
+    def verify(self, instance: Instance, completion: str) -> Score:
+        """Score a completion in [0, 1]; never raises, never runs the completion."""
+        comp = self._compiled(instance.params)
+        return comp.verifier(completion, instance.answer, instance.input, instance.params)
+
+    def render_answer(self, answer: Any, **params: Any) -> str:
+        """The canonical completion for an answer (the format instruction followed exactly)."""
+        values = self.resolve_params(params)
+        return render_answer(answer, self._compiled(values).types.output, self.answer_format)
+
+    def input_type(self, **params: Any) -> Any:
+        return self._compiled(self.resolve_params(params)).types.inputs
+
+    def output_type(self, **params: Any) -> Any:
+        return self._compiled(self.resolve_params(params)).types.output
