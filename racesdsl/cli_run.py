@@ -145,3 +145,48 @@ def verify(
         score = program[name].verify(inst, text)
         sys.stdout.write(json.dumps(score.to_dict(), ensure_ascii=False) + "\n")
     raise typer.Exit(EXIT_OK)
+
+
+@app.command(name="compile")
+def compile_(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="`.races` files or folders.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write the package into.")],
+    package: Annotated[str | None, typer.Option("--package", help="Package name (default: from the first PATH).")] = None,
+    check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the package is stale.")] = False,
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """Emit a Python package of the specs' environments (deterministic, byte for byte)."""
+    with guard(debug):
+        from racesdsl.check.pipeline import check_paths
+        from racesdsl.codegen.pyexpr import py_name
+        from racesdsl.codegen.writer import package_files, stale_files, write_files
+        from racesdsl.diagnostics import render_full
+        from racesdsl.errors import InputError
+
+        name = package or py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
+        if not name.isidentifier():
+            raise _fail(f"--package must be a Python identifier, got `{name}`", EXIT_USAGE)
+        try:
+            result = check_paths(paths, path or ())
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        if result.errors:
+            sys.stderr.write("\n\n".join(render_full(d, result.sources) for d in result.errors) + "\n")
+            raise _fail("the specs have errors; nothing was written", EXIT_SPEC_ERRORS)
+        files = package_files(result.program, name)
+        if check_only:
+            stale = stale_files(files, out)
+            for rel in stale:
+                sys.stdout.write(f"stale: {out / rel}\n")
+            code = EXIT_SPEC_ERRORS if stale else EXIT_OK
+            if not stale:
+                sys.stdout.write(f"up to date: {out / name}\n")
+        else:
+            try:
+                written = write_files(files, out)
+            except (OSError, FileExistsError) as exc:
+                raise _fail(str(exc), EXIT_USAGE) from None
+            sys.stdout.write(f"wrote {len(written)} of {len(files)} files to {out / name}\n")
+            code = EXIT_OK
+    raise typer.Exit(code)

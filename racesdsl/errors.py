@@ -7,6 +7,9 @@ that has errors."""
 from __future__ import annotations
 
 from racesdsl.diagnostics import Diagnostic
+from racesdsl.runtime.bindings import BindingError
+
+__all__ = ["BindingError", "InputError", "SpecError"]
 
 
 class InputError(Exception):
@@ -22,7 +25,3 @@ class SpecError(Exception):
         summary = f"{first.span}: {first.message} [{first.code}]" if first else "spec has errors"
         more = len([d for d in diagnostics if d.is_error]) - 1
         super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
-
-
-class BindingError(Exception):
-    """A `python "module:function"` reference cannot be imported at load time."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from racesdsl.check.types import Interval, TType
+from racesdsl.runtime.types import Interval, TType
 from racesdsl.syntax import ast as A
 
 

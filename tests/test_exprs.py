@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from racesdsl.check.exprs import BUILTINS, constant_value, free_names, infer
-from racesdsl.check.types import (
+from racesdsl.runtime.types import (
     INF,
     Interval,
     TAny,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from racesdsl.check.pipeline import check_paths, check_text
-from racesdsl.check.types import Interval, TInt, TList, TTuple, show
+from racesdsl.runtime.types import Interval, TInt, TList, TTuple, show
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTS = "use std.lists.{sort_list, take_first, total, reverse_list, double_all}\n"

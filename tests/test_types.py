@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from values import all_values, count, inhabited, inhabits, sample_value
 
-from racesdsl.check.types import (
+from racesdsl.runtime.types import (
     INF,
     NAT,
     UNBOUNDED,

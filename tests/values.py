@@ -29,7 +29,7 @@ import random
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from racesdsl.check.types import (
+from racesdsl.runtime.types import (
     Interval,
     TAny,
     TBool,

@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from racesdsl.check.types import (
+from racesdsl.diagnostics import Diagnostic, error
+from racesdsl.runtime.types import (
     INF,
     NAT,
     UNBOUNDED,
@@ -33,7 +34,6 @@ from racesdsl.check.types import (
     kind_name,
     show,
 )
-from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.syntax import ast as A
 
 BUILTINS: tuple[str, ...] = (

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-from racesdsl.check import types as T
 from racesdsl.check.exprs import constant_value, free_names, infer
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import check_template
 from racesdsl.check.typeexpr import TypeContext, resolve_type, type_names
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error, warning
 from racesdsl.ir import EnvInfo, InputInfo, ParamInfo
+from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 
 ANSWER_FORMATS = ("tags", "boxed", "json")

@@ -27,7 +27,8 @@ from racesdsl.check.builtins_types import (
     slice_length,
     str_parts,
 )
-from racesdsl.check.types import (
+from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.runtime.types import (
     NAT,
     Interval,
     TAny,
@@ -45,7 +46,6 @@ from racesdsl.check.types import (
     kind_name,
     show,
 )
-from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.syntax import ast as A
 
 __all__ = ["BUILTINS", "infer", "constant_value", "free_names", "MAX_EXPONENT"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from racesdsl.check import types as T
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.typeexpr import TypeContext, resolve_type
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
+from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_comp
 

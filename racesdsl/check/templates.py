@@ -7,20 +7,18 @@ so what is checked here is exactly what runs."""
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from types import MappingProxyType
-from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.lexer import newline_re
 from jinja2.sandbox import SandboxedEnvironment
 
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.runtime.templates import RUNTIME_FILTERS, runtime_filters, template_environment
 from racesdsl.syntax.ast import Span, Template
 
 __all__ = [
@@ -89,65 +87,6 @@ def template_source(tpl: Template) -> TemplateSource:
         origins.append((s.line + raw_line, col, s.start_pos + 3 + off + removed))
         off += len(before) + 1
     return TemplateSource(text, s.file, tuple(origins))
-
-
-# ---------------------------------------------------------- runtime filters
-
-
-def _default(value: Any) -> Any:
-    """JSON has no sets: emit them sorted so output does not depend on hashing."""
-    if isinstance(value, set | frozenset):
-        try:
-            return sorted(value)
-        except TypeError:
-            return sorted(value, key=repr)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _json(value: Any) -> str:
-    """Compact one-line JSON (tuples become lists, key order kept)."""
-    return json.dumps(value, sort_keys=False, separators=(", ", ": "), ensure_ascii=False, default=_default)
-
-
-def _pretty(value: Any) -> str:
-    """Multi-line JSON for records and nested lists the model should read easily."""
-    return json.dumps(value, sort_keys=False, indent=2, ensure_ascii=False, default=_default)
-
-
-def _item(value: Any) -> str:
-    """One element as text: strings bare, containers as JSON, scalars via `str`."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | tuple | dict | set | frozenset):
-        return _json(value)
-    return str(value)
-
-
-def _listing(values: Any) -> str:
-    """`[1, 2, 3]` as `1, 2, 3`."""
-    return ", ".join(_item(v) for v in values)
-
-
-def _bullets(values: Any) -> str:
-    """One `- item` per line, no trailing newline."""
-    return "\n".join(f"- {_item(v)}" for v in values)
-
-
-RUNTIME_FILTERS: Mapping[str, Callable[[Any], str]] = MappingProxyType(
-    {"json": _json, "listing": _listing, "bullets": _bullets, "pretty": _pretty}
-)
-
-
-def runtime_filters() -> dict[str, Callable[[Any], str]]:
-    """A fresh copy of the filter table, for registering on an environment."""
-    return dict(RUNTIME_FILTERS)
-
-
-def template_environment() -> SandboxedEnvironment:
-    """The environment the runtime renders in; the checker parses with the same settings."""
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    env.filters.update(runtime_filters())
-    return env
 
 
 @lru_cache(maxsize=1)
@@ -353,6 +292,6 @@ def _introspection_env(env: SandboxedEnvironment, unknown: dict[str, set[str]]) 
     filters/tests, which jinja's code generator would otherwise reject."""
     stub = env.overlay()
     stub.globals = {}
-    stub.filters = {**env.filters, **dict.fromkeys(unknown["filter"], _item)}
+    stub.filters = {**env.filters, **dict.fromkeys(unknown["filter"], str)}
     stub.tests = {**env.tests, **dict.fromkeys(unknown["test"], bool)}
     return stub

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from racesdsl.check import types as T
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 
 

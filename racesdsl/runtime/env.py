@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from racesdsl.runtime.answers import format_instruction, render_answer
+from racesdsl.runtime.bindings import accepted_params, import_ref
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import derive_seed, instance_id
+from racesdsl.runtime.templates import compile_template
 from racesdsl.runtime.values import SamplingError, canonical, checker_for, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
 
@@ -86,21 +88,50 @@ class Environment:
     params: list[ParamSpec]
     input_names: list[str]
     types: Callable[[Mapping[str, Any]], EnvTypes]
-    solve_fn: Callable[..., Any]
-    render_prompt: Callable[[Mapping[str, Any]], str]
-    render_step: Callable[[Mapping[str, Any]], str] | None = None
+    prompt: str  # jinja2 template text
+    step: str | None = None
+    solve_fn: Callable[..., Any] | None = None  # compiled expression solver
     wheres: list[tuple[str, Callable[..., bool]]] = field(default_factory=list)
-    sample_fn: Callable[..., Any] | None = None
     verify_kind: str = "exact"
     eps: float | None = None
-    verify_fn: Callable[..., Any] | None = None
     answer_format: str = "tags"
-    solver_params: tuple[str, ...] | None = None  # python solvers: the params they take
+    # Python bindings, "module:function", imported on first use (see runtime.bindings).
+    solve_ref: str | None = None
+    sample_ref: str | None = None
+    verify_ref: str | None = None
+    origin: str = "."  # the folder bindings are looked up in after sys.path
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
+    _lazy: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def _get(self, key: str) -> Any:
+        """Templates and bindings are built on first use: importing a generated
+        package stays cheap however many envs it holds."""
+        if key not in self._lazy:
+            self._lazy[key] = self._build(key)
+        return self._lazy[key]
+
+    def _build(self, key: str) -> Any:
+        if key == "prompt":
+            return compile_template(self.prompt)
+        if key == "step":
+            return compile_template(self.step if self.step is not None else self.prompt)
+        ref = {"solve": self.solve_ref, "sample": self.sample_ref, "verify": self.verify_ref}[key]
+        if ref is None:
+            return None
+        fn = import_ref(ref, self.origin)
+        if key == "solve":
+            return fn, accepted_params(fn, [p.name for p in self.params])
+        return fn
+
+    def render_prompt(self, values: Mapping[str, Any]) -> str:
+        return self._get("prompt")(values)
+
+    def render_step(self, values: Mapping[str, Any]) -> str:
+        return self._get("step")(values)
 
     # ------------------------------------------------------------- params
 
@@ -125,11 +156,11 @@ class Environment:
         if hit is not None:
             return hit
         types = self.types(params)
-        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_fn is None else []
+        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_ref is None else []
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
-                          python_fn=self.verify_fn),
+                          python_fn=self._get("verify")),
             format_instruction(types.output, self.answer_format))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
@@ -153,16 +184,17 @@ class Environment:
         failed = ""
         for _ in range(MAX_TRIES):
             inputs = self._draw_once(rng, params, comp)
-            failed = next((src for src, fn in self.wheres if not fn(**inputs, **params)), "")
+            args = [*(inputs[n] for n in self.input_names), *(params[p.name] for p in self.params)]
+            failed = next((src for src, fn in self.wheres if not fn(*args)), "")
             if not failed:
                 return inputs
         raise SamplingError(f"{self.name}: no input satisfied `where {failed}` in {MAX_TRIES} tries "
                             f"(seed {seed}, params {params})")
 
     def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled) -> dict[str, Any]:
-        if self.sample_fn is None:
+        if self.sample_ref is None:
             return {name: draw(rng) for name, draw in comp.samplers}
-        raw = self.sample_fn(rng, **params)
+        raw = self._get("sample")(rng, **params)
         single = len(self.input_names) == 1 and not (isinstance(raw, dict) and set(raw) == set(self.input_names))
         inputs = {self.input_names[0]: raw} if single else raw
         if not isinstance(inputs, dict) or set(inputs) != set(self.input_names):
@@ -179,10 +211,11 @@ class Environment:
 
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
         try:
-            if self.solver_params is None:
-                answer = self.solve_fn(**inputs, **params)
+            if self.solve_ref is None:  # compiled expressions take inputs then params, positionally
+                answer = self.solve_fn(*(inputs[n] for n in self.input_names), *(params[p.name] for p in self.params))
             else:
-                answer = self.solve_fn(**inputs, **{p: params[p] for p in self.solver_params})
+                fn, takes = self._get("solve")
+                answer = fn(**inputs, **{p: params[p] for p in takes})
         except Exception as exc:  # a failing reference solver is a spec bug: say where
             raise SolverError(f"{self.name}: the solver raised {type(exc).__name__}: {exc} "
                               f"(seed {seed}, params {params}, input {inputs})") from exc

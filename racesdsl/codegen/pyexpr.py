@@ -1,0 +1,305 @@
+"""Expression language -> Python source.
+
+Solvers and `where` constraints become plain Python functions: the compiled
+package gets their source, and the in-process loader `compile()`s the same
+source once at load time, so both paths run identical code and nothing is
+`eval`ed per instance. The language has Python's semantics by design, so the
+translation is nearly one-to-one; the work here is in the details:
+
+- precedence: operands are parenthesised exactly where Python's grammar
+  would otherwise regroup them (so output stays readable);
+- names: spec names may be Python keywords or shadow the builtins the code
+  calls (`sum`, `lambda`, `_rt`); `py_name` renames them injectively;
+- lint: generated packages must pass `ruff`, so three spellings that ruff
+  rejects (E712 `x == True`, E713 `not x in y`, B002 `- -x`) are emitted as
+  equivalent forms;
+- safety: only the language's builtins can be called (anything else is a
+  `CodegenError`), literals go through `repr`, and `compile_function` runs the
+  code with a namespace that holds the helpers and a handful of builtins only.
+
+Values at run time: Int -> int, Float -> float, Bool -> bool, Str/Enum -> str,
+List -> list, Set -> sorted list of distinct items, Tuple -> tuple,
+Record -> dict (so `r.x` is `r["x"]`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from racesdsl.runtime import builtins as runtime_builtins
+from racesdsl.syntax import ast as A
+
+__all__ = [
+    "CodegenError", "HELPERS_NAME", "PY_CALLS", "HELPER_CALLS", "SAFE_BUILTINS",
+    "py_name", "to_python", "function_source", "compile_function",
+]
+
+HELPERS_NAME = "_rt"
+"""The name generated code uses for `racesdsl.runtime.builtins`."""
+
+PY_CALLS: dict[str, str] = {n: n for n in ("len", "sum", "min", "max", "abs", "any", "all")}
+"""Builtins of the language that are Python's own."""
+
+HELPER_CALLS: dict[str, str] = {
+    "gcd": "gcd", "lcm": "lcm", "count": "count", "unique": "unique",
+    "reversed": "rev", "sorted": "srt", "range": "rng",
+}
+"""Builtins of the language implemented in `racesdsl.runtime.builtins` (attribute names)."""
+
+_KEYWORDS_OK: dict[str, frozenset[str]] = {"sorted": frozenset({"reverse"})}
+
+SAFE_BUILTINS: dict[str, Any] = {
+    n: getattr(builtins, n) for n in (
+        "len", "sum", "min", "max", "abs", "any", "all", "sorted", "reversed", "range",
+        "list", "tuple", "dict", "bool", "int", "float", "str", "isinstance",
+    )
+}
+"""The only Python builtins a function from `compile_function` can see (no open/__import__)."""
+
+# Python 3.11's `dir(builtins)`, frozen here so that renaming (and therefore
+# generated code) does not depend on the Python version running the compiler.
+_PY_BUILTINS = frozenset("""
+ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError
+BrokenPipeError BufferError BytesWarning ChildProcessError ConnectionAbortedError ConnectionError
+ConnectionRefusedError ConnectionResetError DeprecationWarning EOFError Ellipsis EncodingWarning
+EnvironmentError Exception ExceptionGroup False FileExistsError FileNotFoundError FloatingPointError
+FutureWarning GeneratorExit IOError ImportError ImportWarning IndentationError IndexError
+InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError
+ModuleNotFoundError NameError None NotADirectoryError NotImplemented NotImplementedError OSError
+OverflowError PendingDeprecationWarning PermissionError ProcessLookupError RecursionError
+ReferenceError ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration StopIteration
+SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError True TypeError
+UnboundLocalError UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError
+UnicodeWarning UserWarning ValueError Warning ZeroDivisionError __build_class__ __debug__ __doc__
+__import__ __loader__ __name__ __package__ __spec__ abs aiter all anext any ascii bin bool
+breakpoint bytearray bytes callable chr classmethod compile complex copyright credits delattr dict
+dir divmod enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help
+hex id input int isinstance issubclass iter len license list locals map max memoryview min next
+object oct open ord pow print property quit range repr reversed round set setattr slice sorted
+staticmethod str sum super tuple type vars zip
+""".split())
+
+# Keywords break the syntax, builtins would be shadowed, `l O I` fail ruff E741,
+# `__builtins__` is the namespace hook itself.
+_RESERVED = frozenset(keyword.kwlist) | _PY_BUILTINS | {"l", "O", "I", "__builtins__"}
+
+
+class CodegenError(ValueError):
+    """An expression the checker should have rejected reached code generation (an internal error)."""
+
+
+def py_name(name: str, *, helpers: str = HELPERS_NAME) -> str:
+    """A Python identifier for a spec name: unchanged unless it clashes, then with `_` appended.
+
+    A name clashes when it is, or is a clashing name followed by underscores
+    (`sum`, `sum_`, ...); appending to that whole family keeps the map
+    injective: `sum -> sum_`, `sum_ -> sum__`, while `total` stays `total`.
+    """
+    if not name.isidentifier():
+        raise CodegenError(f"not an identifier: {name!r}")
+    stem = name
+    while True:
+        if stem in _RESERVED or stem == helpers:
+            return name + "_"
+        if not stem.endswith("_"):
+            return name
+        stem = stem[:-1]
+
+
+# Python precedence levels, loosest first (the Language Reference, 6.17).
+_IF, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _UNARY, _POW, _ATOM = range(1, 11)
+_BINOP_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "//": _MUL, "%": _MUL, "**": _POW}
+_CMP_OPS = frozenset({"<", "<=", ">", ">=", "==", "!=", "in", "not in"})
+
+
+def _is_negative(v: int | float) -> bool:
+    return v < 0 or (isinstance(v, float) and math.copysign(1.0, v) < 0)
+
+
+def _float_literal(v: float) -> str:
+    """`repr` except where it is not Python source (`inf`, `nan`)."""
+    if math.isnan(v):
+        return "(1e999 - 1e999)"
+    if math.isinf(v):
+        return "1e999" if v > 0 else "-1e999"
+    return repr(v)
+
+
+class _Emitter:
+    """Renders expressions; `emit` returns the source and the precedence of its top operator."""
+
+    def __init__(self, helpers: str) -> None:
+        if not helpers.isidentifier() or keyword.iskeyword(helpers):
+            raise CodegenError(f"helpers must be an identifier, not {helpers!r}")
+        self.helpers = helpers
+
+    def sub(self, e: A.Expr, prec: int) -> str:
+        """`e` as an operand of an operator that needs at least precedence `prec`."""
+        src, own = self.emit(e)
+        return f"({src})" if own < prec else src
+
+    def emit(self, e: A.Expr) -> tuple[str, int]:
+        match e:
+            case A.Name(name):
+                return py_name(name, helpers=self.helpers), _ATOM
+            case A.BoolLit(v):
+                return ("True" if v else "False"), _ATOM
+            case A.IntLit(v) if type(v) is int:
+                return repr(v), (_UNARY if v < 0 else _ATOM)
+            case A.FloatLit(v) if isinstance(v, (int, float)) and not isinstance(v, bool):
+                src = _float_literal(float(v))
+                return src, (_UNARY if src.startswith("-") else _ATOM)
+            case A.StrLit(v) if isinstance(v, str):
+                return repr(v), _ATOM
+            case A.BinOp(op, left, right) if op in _BINOP_PREC:
+                p = _BINOP_PREC[op]
+                if op == "**":  # right-associative; the exponent may be a bare unary (`2 ** -x`)
+                    return f"{self.sub(left, _ATOM)} ** {self.sub(right, _UNARY)}", _POW
+                return f"{self.sub(left, p)} {op} {self.sub(right, p + 1)}", p
+            case A.UnaryOp():
+                return self.unary(e)
+            case A.BoolOp(op, left, right) if op in ("and", "or"):
+                p = _AND if op == "and" else _OR
+                return f"{self.sub(left, p)} {op} {self.sub(right, p + 1)}", p
+            case A.Compare():
+                return self.compare(e), _CMP
+            case A.IfExp(body, test, orelse):
+                return f"{self.sub(body, _OR)} if {self.sub(test, _OR)} else {self.sub(orelse, _IF)}", _IF
+            case A.Attribute(value, attr):
+                return f"{self.sub(value, _ATOM)}[{attr!r}]", _ATOM
+            case A.Subscript(value, A.Slice(lower, upper, step)):
+                parts = ["" if p is None else self.sub(p, _OR) for p in (lower, upper, step)]
+                inner = ":".join(parts) if step is not None else ":".join(parts[:2])
+                return f"{self.sub(value, _ATOM)}[{inner}]", _ATOM
+            case A.Subscript(value, index):
+                return f"{self.sub(value, _ATOM)}[{self.sub(index, _IF)}]", _ATOM
+            case A.Call():
+                return self.call(e), _ATOM
+            case A.ListLit(items):
+                return "[" + self.items(items) + "]", _ATOM
+            case A.TupleLit(items):
+                return "(" + self.items(items) + ("," if len(items) == 1 else "") + ")", _ATOM
+            case A.RecordLit(items):
+                names = [i.name for i in items]
+                if len(set(names)) != len(names):
+                    raise CodegenError(f"duplicate field in record literal: {names}")
+                return "{" + ", ".join(f"{i.name!r}: {self.sub(i.value, _IF)}" for i in items) + "}", _ATOM
+            case A.ListComp(elt, generators) if generators:
+                return "[" + self.sub(elt, _IF) + "".join(map(self.comprehension, generators)) + "]", _ATOM
+        raise CodegenError(f"cannot compile expression node {e!r}")
+
+    def items(self, items: Sequence[A.Expr]) -> str:
+        return ", ".join(self.sub(i, _IF) for i in items)
+
+    def unary(self, e: A.UnaryOp) -> tuple[str, int]:
+        if e.op == "not":
+            inner = e.operand
+            if isinstance(inner, A.Compare) and inner.ops in (("in",), ("not in",)):
+                # `not x in y` is exactly `x not in y` (ruff E713), and vice versa.
+                flipped = ("not in",) if inner.ops == ("in",) else ("in",)
+                return self.compare(A.Compare(inner.left, flipped, inner.comparators)), _CMP
+            return f"not {self.sub(inner, _NOT)}", _NOT
+        # A run of unary +/- collapses to one sign: `- -x` is `+x` for ints,
+        # floats and bools alike (negation is exact), and ruff rejects `--x` (B002).
+        if e.op not in ("+", "-"):
+            raise CodegenError(f"unknown unary operator {e.op!r}")
+        negs, node = 0, e
+        while isinstance(node, A.UnaryOp) and node.op in ("+", "-"):
+            negs += node.op == "-"
+            node = node.operand
+        if isinstance(node, (A.IntLit, A.FloatLit)) and _is_negative(node.value):
+            negs += 1
+            node = type(node)(-node.value)
+        return ("-" if negs % 2 else "+") + self.sub(node, _UNARY), _UNARY
+
+    def compare(self, e: A.Compare) -> str:
+        operands = (e.left, *e.comparators)
+        if not e.ops or len(e.ops) != len(e.comparators) or not set(e.ops) <= _CMP_OPS:
+            raise CodegenError(f"malformed comparison {e!r}")
+        out: list[str] = []
+        for i, node in enumerate(operands):
+            near = e.ops[max(i - 1, 0):i + 1]
+            if isinstance(node, A.BoolLit) and ("==" in near or "!=" in near):
+                # `x == True` is `x == 1` for every run-time value (bool is an int);
+                # ruff rejects the first spelling (E712).
+                out.append("1" if node.value else "0")
+            else:
+                out.append(self.sub(node, _CMP + 1))
+            if i < len(e.ops):
+                out.append(e.ops[i])
+        return " ".join(out)
+
+    def call(self, e: A.Call) -> str:
+        if e.func in PY_CALLS:
+            target = PY_CALLS[e.func]
+        elif e.func in HELPER_CALLS:
+            target = f"{self.helpers}.{HELPER_CALLS[e.func]}"
+        else:
+            raise CodegenError(f"`{e.func}` is not a builtin of the expression language")
+        allowed = _KEYWORDS_OK.get(e.func, frozenset())
+        names = [k.name for k in e.keywords]
+        if not set(names) <= allowed or len(set(names)) != len(names):
+            raise CodegenError(f"`{e.func}` does not take keyword arguments {names}")
+        args = [self.sub(a, _IF) for a in e.args] + [f"{k.name}={self.sub(k.value, _IF)}" for k in e.keywords]
+        return f"{target}({', '.join(args)})"
+
+    def comprehension(self, gen: A.Comprehension) -> str:
+        if not gen.targets:
+            raise CodegenError("a comprehension needs a target")
+        names = [py_name(t, helpers=self.helpers) for t in gen.targets]
+        target = ", ".join(names)
+        if gen.parens and len(names) > 1:
+            target = f"({target})"
+        # The iterable and the filters are `or`-level in Python's grammar: an
+        # unparenthesised `x if c else y` there would be misread as a filter.
+        ifs = "".join(f" if {self.sub(c, _OR)}" for c in gen.ifs)
+        return f" for {target} in {self.sub(gen.iter, _OR)}{ifs}"
+
+
+def to_python(expr: A.Expr, *, helpers: str = HELPERS_NAME) -> str:
+    """Python source for a (checked) expression; helpers are reached as `<helpers>.name`."""
+    return _Emitter(helpers).emit(expr)[0]
+
+
+def function_source(name: str, args: Sequence[str], expr: A.Expr, *, helpers: str = HELPERS_NAME) -> str:
+    """`def name(p1, p2):\\n    return <expr>\\n`, the parameters being `py_name` of `args` in order."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise CodegenError(f"function name must be an identifier, not {name!r}")
+    params = [py_name(a, helpers=helpers) for a in args]
+    if len(set(params)) != len(params):
+        raise CodegenError(f"duplicate parameter in {list(args)}")
+    return f"def {name}({', '.join(params)}):\n    return {to_python(expr, helpers=helpers)}\n"
+
+
+def _define(name: str, source: str) -> Callable[..., Any]:
+    """Execute one generated `def` in a namespace with the helpers and `SAFE_BUILTINS` only."""
+    helpers = types.SimpleNamespace(**runtime_builtins.HELPERS)
+    namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), HELPERS_NAME: helpers}
+    # The source comes from a checked AST through `to_python`, never from user text.
+    exec(compile(source, f"<racesdsl:{name}>", "exec"), namespace)
+    fn: Callable[..., Any] = namespace[name]
+    return fn
+
+
+def compile_function(name: str, args: Sequence[str], expr: A.Expr) -> Callable[..., Any]:
+    """Build the function once (at load time); callable positionally or by the *spec* names.
+
+    Keyword arguments use the names as written in the spec (`sum=...`), even
+    where the Python parameter had to be renamed (`sum_`).
+    """
+    source = function_source(name, args, expr)
+    fn = _define(name, source)
+    renamed = {a: p for a in args if (p := py_name(a)) != a}
+    if not renamed:
+        return fn
+
+    def call(*pos: Any, **kw: Any) -> Any:
+        return fn(*pos, **{renamed.get(k, k): v for k, v in kw.items()})
+
+    call.__name__ = call.__qualname__ = name
+    return call
