@@ -51,7 +51,7 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0306", "`where` is not boolean", "A `where` constraint must be a Bool expression."),
     ("E0307", "unknown param", "A stage reference fixes a param its env does not have."),
     ("E0308", "param value out of range", "A fixed or narrowed param lies outside the param's declared range."),
-    ("E0309", "wrong number of stages", "An operator has too few stages (seq, par, sort and select take two or more)."),
+    ("E0309", "wrong number of stages", "An operator has too few stages: seq, par and sort take two or more, select one or more."),
     ("E0310", "output not assignable to input", "A stage's output type does not fit the next stage's input type."),
     ("E0311", "input not fed", "A multi-input stage is fed a value that does not supply every input."),
     ("E0312", "invalid port", "`e[port]` names an input that does not exist, or a stage that receives no value."),

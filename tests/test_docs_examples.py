@@ -7,12 +7,17 @@ report that code, and nothing else. Each block is written as its own module,
 is a module other examples import: it is written under that name into one
 shared folder, which every check gets as its `--path`.
 
-The page must also keep enough examples and name every builtin of the
-expression language."""
+A ```console block that starts with `$ racesdsl` is run in that shared folder
+and must print what the page shows. The page must also keep enough examples
+and name every builtin of the expression language."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +121,29 @@ def test_doc_mentions_every_builtin(name: str) -> None:
 
 def test_doc_names_the_diagnostics_page() -> None:
     assert "diagnostics.md" in doc_text()
+
+
+def console_sessions(text: str) -> list[tuple[int, str]]:
+    """(line, body) of every ```console block whose first command runs racesdsl."""
+    return [(text.count("\n", 0, m.start()) + 1, m.group("body")) for m in FENCE.finditer(text)
+            if m.group("info").strip() == "console" and m.group("body").startswith("$ racesdsl ")]
+
+
+SESSIONS = console_sessions(doc_text())
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+@pytest.mark.parametrize(("line", "body"), SESSIONS, ids=[f"line{n}" for n, _ in SESSIONS])
+def test_console_session_prints_as_shown(line: int, body: str, modules: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    for chunk in re.split(r"^\$ ", body, flags=re.M)[1:]:
+        command, _, expected = chunk.partition("\n")
+        argv = shlex.split(command)
+        assert argv[0] == "racesdsl", f"docs/language.md:{line}: the session runs {argv[0]}, not racesdsl"
+        res = subprocess.run([sys.executable, "-m", "racesdsl", *argv[1:]], cwd=modules, env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert _normalise(res.stdout) == _normalise(expected), (
+            f"docs/language.md:{line}: $ {command}\n--- got ---\n{res.stdout}{res.stderr}")

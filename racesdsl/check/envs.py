@@ -225,7 +225,7 @@ def _check_verify(decl: A.EnvDecl, output: T.TType, diags: list[Diagnostic]) -> 
         if not _numeric(output):
             diags.append(error("E0317", f"`tolerance` compares numbers, but the output is {T.show(output)}",
                                clause.span, "use `verify exact` or a python verifier"))
-    if clause.kind == "unordered" and not isinstance(output, (T.TList, T.TAny)):
+    if clause.kind == "unordered" and not isinstance(output, (T.TList, T.TSet, T.TAny)):
         diags.append(error("E0317", f"`unordered` compares lists as multisets, but the output is {T.show(output)}",
                            clause.span, "use `verify exact`"))
     return clause.kind

@@ -1,0 +1,114 @@
+"""`Score`: what a verifier returns (language.md §6), and `brief` for its reasons.
+
+A score is a number in [0, 1] with a human reason, and, for composites, the
+scores of the parts it was computed from. It is immutable so verifiers can
+hand out shared instances (`Score.ok()` is one object) on the hot path."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+_SLACK = 1e-9  # float noise from averaging parts, e.g. 1.0000000000000002
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """`value` in [0, 1] (1 = fully correct), `reason` for people, `parts` for composites.
+
+    Values within 1e-9 outside [0, 1] are clamped (rounding noise from means);
+    anything else (NaN, inf, 1.5, a string) raises: it is a bug in the caller,
+    and user-supplied python verifiers are checked before a Score is built."""
+
+    value: float
+    reason: str
+    parts: tuple[Score, ...] = ()
+
+    def __post_init__(self) -> None:
+        v = self.value
+        if not isinstance(v, int | float):
+            raise TypeError(f"a score value must be a number, got {type(v).__name__}")
+        v = float(v)
+        if not (-_SLACK <= v <= 1.0 + _SLACK):  # also false for NaN
+            raise ValueError(f"a score value must lie in [0, 1], got {v!r}")
+        object.__setattr__(self, "value", min(max(v, 0.0), 1.0))
+        if type(self.parts) is not tuple:
+            object.__setattr__(self, "parts", tuple(self.parts))
+        if not all(isinstance(p, Score) for p in self.parts):
+            raise TypeError("the parts of a score must be scores")
+
+    @classmethod
+    def ok(cls, reason: str = "correct") -> Score:
+        return _OK if reason == "correct" else cls(1.0, reason)
+
+    @classmethod
+    def fail(cls, reason: str) -> Score:
+        return cls(0.0, reason)
+
+    @property
+    def correct(self) -> bool:
+        return self.value == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the same keys for every score, parts or not)."""
+        return {"value": self.value, "reason": self.reason, "parts": [p.to_dict() for p in self.parts]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Score:
+        return cls(data["value"], data["reason"], tuple(cls.from_dict(p) for p in data.get("parts", ())))
+
+
+def is_unit(x: float) -> bool:
+    """Whether a float is a valid score value as given (finite, within [0, 1])."""
+    return math.isfinite(x) and 0.0 <= x <= 1.0
+
+
+_OK = Score(1.0, "correct")
+
+
+def brief(v: Any, limit: int = 200) -> str:
+    """A value in JSON notation for a reason, cut to about `limit` characters.
+
+    Budgeted, so a huge reference costs no more than a small one; safe on any
+    value (huge ints, odd objects), because a reason must never raise."""
+    out: list[str] = []
+    room = [limit + 1]
+
+    def put(s: str) -> None:
+        out.append(s)
+        room[0] -= len(s)
+
+    def walk(x: Any, depth: int) -> None:
+        if room[0] <= 0:
+            return
+        if x is None or isinstance(x, bool):
+            put({None: "null", True: "true", False: "false"}[x])
+        elif isinstance(x, int):
+            put(str(int(x)) if x.bit_length() < 1000 else f"<an integer of {x.bit_length()} bits>")
+        elif isinstance(x, float):
+            put(repr(float(x)))
+        elif isinstance(x, str):
+            put(json.dumps(x[: limit + 1], ensure_ascii=False))
+        elif isinstance(x, list | tuple | dict) and depth < 32:
+            items = x.items() if isinstance(x, dict) else ((None, y) for y in x)
+            put("{" if isinstance(x, dict) else "[")
+            for i, (k, y) in enumerate(items):
+                if room[0] <= 0:
+                    break
+                put(", " if i else "")
+                if isinstance(x, dict):
+                    walk(k if isinstance(k, str) else repr(k), depth + 1)
+                    put(": ")
+                walk(y, depth + 1)
+            put("}" if isinstance(x, dict) else "]")
+        else:
+            put(f"<{type(x).__name__}>")
+
+    try:
+        walk(v, 0)
+    except Exception:  # a hostile __len__ / items(): the reason must still be built
+        out.append("...")
+    s = "".join(out)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
