@@ -35,7 +35,7 @@ def environments() -> dict:
     """Every environment by qualified name (`module.env`), importing modules on first use."""
     found = {{}}
     for module in MODULES:
-        for name, env in import_module(f"{{__name__}}.{{module}}").ENVIRONMENTS.items():
+        for env in import_module(f"{{__name__}}.{{module}}").ENVIRONMENTS.values():
             found[env.qualname] = env
     return found
 

@@ -272,7 +272,7 @@ def _int_text(x: str) -> int:
     if m:
         return int(m[1])
     if _DECIMAL.fullmatch(s) or _FRACTION.fullmatch(s):
-        raise Reject(f"{_show(s)} is not an integer")
+        raise Reject(f"{_show(Word(s))} is not an integer")
     raise Reject(_expected("an integer", Word(x.strip())))
 
 
@@ -282,7 +282,7 @@ def _float_text(x: str) -> float:
     try:
         if m:
             if int(m[2]) == 0:
-                raise Reject(f"{_show(s)} divides by zero")
+                raise Reject(f"{_show(Word(s))} divides by zero")
             v = int(m[1]) / int(m[2])
         else:
             v = float(s)
@@ -291,7 +291,7 @@ def _float_text(x: str) -> float:
     except OverflowError:
         raise Reject("number too large") from None
     if not math.isfinite(v):
-        raise Reject("number too large" if _DECIMAL.fullmatch(s) else f"{_show(s)} is not a finite number")
+        raise Reject("number too large" if _DECIMAL.fullmatch(s) else f"{_show(Word(s))} is not a finite number")
     return v
 
 
@@ -484,7 +484,7 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                 if type(x) is not str and type(x) is not Word:
                     raise Reject(_expected("a string", x))
                 c = x.strip()
-                for cand in (c, _unquote(c), c.removesuffix(".")):
+                for cand in (x, c, _unquote(c), c.removesuffix(".")):
                     if cand in allowed:
                         return str(cand)
                     if folded.get(cand.casefold()) is not None:
@@ -519,7 +519,7 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                     except Reject as r:
                         raise Reject(f"field `{name}`: {r}") from None
                 if len(x) != len(pairs):
-                    raise Reject(f"unexpected field `{_show(next(k for k in x if k not in names))}`")
+                    raise Reject(f"unexpected field `{str(next(k for k in x if k not in names))[:40]}`")
                 return out
             return record
     return lambda x: x
@@ -643,7 +643,7 @@ def _a(t: TType, quoted: bool, j: str = "") -> str:
         case TList() | TSet() | TTuple():
             return f"a {j}list {_many(t)[6:]}"  # "lists of X" -> "a list of X"
         case TRecord():
-            return f"a {j}object with {_keys(t)}"
+            return f"{'a JSON' if j else 'an'} object with {_keys(t)}"
     return "a JSON value"
 
 

@@ -23,6 +23,15 @@ from racesdsl.runtime.verifiers import make_verifier
 MAX_TRIES = 1000
 
 
+_KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "enum": lambda v: isinstance(v, str),
+}
+_KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "enum": "a string"}
+
+
 class ParamError(ValueError):
     """An unknown param or a value outside its range (CLI exit 2)."""
 
@@ -143,6 +152,10 @@ class Environment:
                 known = ", ".join(values) or "none"
                 raise ParamError(f"{self.name} has no param `{name}` (its params: {known})")
             values[name] = value
+        for p in self.params:
+            if not _KIND_CHECKS[p.kind](values[p.name]):
+                raise ParamError(f"param `{p.name}` of {self.name} must be {_KIND_WORDS[p.kind]}, "
+                                 f"got {values[p.name]!r:.80}")
         types = self._compiled(values).types
         for p in self.params:
             why = checker_for(types.params[p.name])(values[p.name])

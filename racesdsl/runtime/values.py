@@ -58,7 +58,7 @@ __all__ = ["DEFAULT_CHARS", "Checker", "Sampler", "SamplingError", "canonical", 
            "checker_for", "sampler_for", "sort_key_for", "to_json_value"]
 
 Sampler = Callable[[random.Random], Any]
-Checker = Callable[[Any], "str | None"]
+Checker = Callable[[Any], str | None]
 Key = Callable[[Any], Any]
 
 DEFAULT_CHARS = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -78,7 +78,7 @@ class SamplingError(ValueError):
 
 
 def sampler_for(t: TType) -> Sampler:
-    """A closure drawing a uniform value of `t` from an `rng`: build once, call often."""
+    """A closure drawing a value of `t` (each component uniform) from an `rng`: build once, call often."""
     try:
         return _sampler(t)
     except SamplingError as e:
@@ -195,16 +195,26 @@ def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
         raise SamplingError(f"cannot sample {show(t)}: {show(elem)} has only {size} distinct "
                             f"value{'s' * (size != 1)}, fewer than the minimum length {lo}")
     n = _uniform_int(lo, min(hi, size))
+    if isinstance(elem, TInt) and 2 * min(hi, size) <= size <= _FAST_RANGE:
+        a = _bounds(elem, elem.range)[0]
+
+        def draw_sparse_ints(rng: random.Random) -> list[int]:
+            k, rnd, seen = n(rng), rng.random, set()
+            while len(seen) < k:  # fewer than 2k draws on average: k is at most half the range
+                seen.add(a + int(rnd() * size))
+            return sorted(seen)
+
+        return draw_sparse_ints
     if isinstance(elem, TInt):
         a, b = _bounds(elem, elem.range)
         domain = range(a, b + 1)
 
-        def draw_ints(rng: random.Random) -> list[int]:
+        def draw_dense_ints(rng: random.Random) -> list[int]:
             picked = rng.sample(domain, n(rng))
             picked.sort()
             return picked
 
-        return draw_ints
+        return draw_dense_ints
     key = sort_key_for(elem)
 
     def draw_distinct(rng: random.Random) -> list[Any]:

@@ -1,0 +1,187 @@
+"""The fusion graph of a checked program: which base envs can follow which.
+
+An edge A -> B means `compose _ = seq(A, B)` is legal: A's output, widened over
+A's params, is assignable to B's input under the rules of docs/language.md §3
+(B's exact-length params are inferred, its other params must accept every
+value). The decision is made by the real fusion checker
+(`racesdsl.check.fusion.FusionChecker`) on a synthetic `seq(A, B)` node, never
+by a re-implementation of assignability.
+
+Every ordered pair is checked on its own; the checker's `help:` search for a
+narrowed param (the costly part of a failing check) is skipped, so a 128 x 128
+program takes about two seconds.
+
+Self-loops (`seq(A, A)`, e.g. `seq(sort_list, sort_list)`) are legal
+compositions too, but they say nothing about how envs connect, so they are
+counted apart (`self_loops`) and left out of `edges` and of the coverage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from racesdsl.check import fusion
+from racesdsl.check.fusion import FusionChecker
+from racesdsl.check.resolve import ModuleScope, Symbol
+from racesdsl.ir import EnvInfo, Program
+from racesdsl.syntax import ast as A
+
+__all__ = ["seq_edges", "self_loops", "graph_stats", "to_dot", "module_of", "expression_only", "main"]
+
+Edge = tuple[str, str]
+
+
+def module_of(qualname: str) -> str:
+    """`lists.sort_list` -> `lists`."""
+    return qualname.rsplit(".", 1)[0]
+
+
+def expression_only(env: EnvInfo) -> bool:
+    """Whether the env's reference solver is an expression (not `solve python ...`)."""
+    solve = env.decl.first(A.SolveClause)
+    return solve is not None and not isinstance(solve.body, A.PythonRef)
+
+
+class _DecidingChecker(FusionChecker):
+    """The fusion checker, minus the `help:` search of a failed assignment.
+
+    When a value does not fit an input, the stock checker searches param ranges
+    for a narrowing to suggest, which is most of its cost on a failing pair.
+    The decision is the same `mismatch` test; only the suggestion is skipped."""
+
+    def _assign(self, incoming, t, expected, input_name, env_name, node, consumer) -> None:  # noqa: ANN001
+        if fusion.T.mismatch(t, expected) is not None:
+            self.diags.append(fusion.error("E0310", f"`{env_name}` cannot take {incoming.source} "
+                                           f"as input `{input_name}`", node.span))
+
+
+class _PairChecker:
+    """Runs the fusion checker on `seq(A, B)` for base envs of one program."""
+
+    def __init__(self, program: Program) -> None:
+        self.envs = program.envs
+        # A scope in which every env is visible under its qualified name (one name part).
+        self.scope = ModuleScope("__fusion_graph__", Path("."), "<fusion graph>", None)
+        for qual, env in self.envs.items():
+            self.scope.own[qual] = Symbol("env", env.name, env.module, env.decl)
+        self.count = 0
+
+    def legal(self, a: str, b: str) -> bool:
+        """Whether `seq(a, b)` checks without an error."""
+        diags: list = []
+        checker = _DecidingChecker(self.envs, diags)
+        self.count += 1
+        body = A.OpExpr("seq", (A.StageRef((a,)), A.StageRef((b,))))
+        decl = A.ComposeDecl(f"_edge_{self.count}", None, body)
+        info = checker.composite(decl, self.scope)
+        return info is not None and not any(d.is_error for d in diags)
+
+
+def seq_edges(program: Program, *, include_self: bool = False) -> list[Edge]:
+    """Every ordered pair (A, B) of base envs with `seq(A, B)` legal, sorted.
+
+    Self-loops (A == B) are left out unless `include_self` is true."""
+    checker = _PairChecker(program)
+    names = sorted(program.envs)
+    return [(a, b) for a in names for b in names if (include_self or a != b) and checker.legal(a, b)]
+
+
+def self_loops(program: Program) -> list[str]:
+    """The envs A for which `seq(A, A)` is legal."""
+    return sorted(a for a, b in seq_edges(program, include_self=True) if a == b)
+
+
+def graph_stats(program: Program, edges: Sequence[Edge] | None = None) -> dict[str, Any]:
+    """Summary of the fusion graph.
+
+    Keys: `envs`, `modules`, `expression_only` (envs whose solver is an
+    expression), `edges` (A != B), `self_loops`, `envs_with_in_and_out`,
+    `coverage` (that count over `envs`), `per_module` (envs per module),
+    `no_in` / `no_out` (envs without an in- / out-edge)."""
+    all_edges = seq_edges(program, include_self=True) if edges is None else list(edges)
+    loops = [a for a, b in all_edges if a == b]
+    plain = [(a, b) for a, b in all_edges if a != b]
+    names = sorted(program.envs)
+    has_in = {b for _, b in plain}
+    has_out = {a for a, _ in plain}
+    both = [n for n in names if n in has_in and n in has_out]
+    per_module: dict[str, int] = defaultdict(int)
+    for n in names:
+        per_module[module_of(n)] += 1
+    return {
+        "envs": len(names),
+        "modules": len(per_module),
+        "expression_only": sum(expression_only(program.envs[n]) for n in names),
+        "edges": len(plain),
+        "self_loops": len(loops),
+        "envs_with_in_and_out": len(both),
+        "coverage": len(both) / len(names) if names else 0.0,
+        "per_module": dict(sorted(per_module.items())),
+        "no_in": [n for n in names if n not in has_in],
+        "no_out": [n for n in names if n not in has_out],
+    }
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(program: Program, edges: Sequence[Edge]) -> str:
+    """A deterministic Graphviz digraph: one cluster per module, nodes and edges sorted.
+
+    Self-loops in `edges` are drawn as well; pass the edges you want to see."""
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for qual in sorted(program.envs):
+        by_module[module_of(qual)].append(qual)
+    lines = ["digraph fusion {", "    rankdir=LR;", "    node [shape=box, fontsize=10];"]
+    for i, (module, quals) in enumerate(sorted(by_module.items())):
+        lines.append(f"    subgraph cluster_{i} {{")
+        lines.append(f"        label={_quote(module)};")
+        for q in quals:
+            lines.append(f"        {_quote(q)} [label={_quote(q.rsplit('.', 1)[1])}];")
+        lines.append("    }")
+    for a, b in sorted(set(edges)):
+        lines.append(f"    {_quote(a)} -> {_quote(b)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m racesdsl.compose.graph PATH... [--dot FILE] [--json]`: print the graph's statistics."""
+    from racesdsl.check.pipeline import check_paths
+
+    parser = argparse.ArgumentParser(prog="racesdsl-graph", description="Fusion graph of the base envs in PATHs.")
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--dot", type=Path, help="write a Graphviz DOT file of the edges (self-loops left out)")
+    parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    args = parser.parse_args(argv)
+    result = check_paths(args.paths)
+    if result.errors:
+        sys.stderr.write(f"the specs have {len(result.errors)} error(s); run `racesdsl check` first\n")
+        return 1
+    program = result.program
+    all_edges = seq_edges(program, include_self=True)
+    stats = graph_stats(program, all_edges)
+    if args.dot is not None:
+        args.dot.write_text(to_dot(program, [e for e in all_edges if e[0] != e[1]]), encoding="utf-8")
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print(f"{stats['envs']} envs in {stats['modules']} modules ({stats['expression_only']} expression-only)")
+        print(f"{stats['edges']} seq edges (+ {stats['self_loops']} self-loops)")
+        print(f"{stats['envs_with_in_and_out']} envs with an in- and an out-edge "
+              f"(coverage {stats['coverage']:.0%})")
+        for key in ("no_in", "no_out"):
+            if stats[key]:
+                print(f"{key.replace('_', ' ')}: " + ", ".join(stats[key]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
