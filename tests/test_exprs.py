@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from racesdsl.check.exprs import BUILTINS, constant_value, free_names, infer
+from racesdsl.diagnostics import CODES, Diagnostic
 from racesdsl.runtime.types import (
     INF,
     Interval,
@@ -30,7 +31,6 @@ from racesdsl.runtime.types import (
     TType,
     show,
 )
-from racesdsl.diagnostics import CODES, Diagnostic
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
 

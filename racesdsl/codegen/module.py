@@ -17,12 +17,12 @@ import jinja2
 from racesdsl import __version__
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.resolve import ModuleScope
+from racesdsl.check.templates import template_source
 from racesdsl.codegen.pyexpr import function_source, py_name
 from racesdsl.codegen.typesrc import TYPE_NAMES, type_source
 from racesdsl.ir import EnvInfo
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_expr
-from racesdsl.check.templates import template_source
 
 # Names a generated module defines or imports; an env named like one gets a `_` suffix.
 _TAKEN = frozenset({"os", "Environment", "EnvTypes", "ParamSpec", "ENVIRONMENTS", "_ORIGIN", "_rt", *TYPE_NAMES})
