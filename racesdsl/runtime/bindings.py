@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +37,8 @@ def import_ref(target: str, origin: str) -> Callable[..., Any]:
 
 def accepted_params(fn: Callable[..., Any], params: list[str]) -> tuple[str, ...]:
     """The params a python solver takes: those its signature names (all with **kwargs)."""
+    import inspect  # only when a python solver is first called: inspect is slow to import
+
     try:
         sig = inspect.signature(fn).parameters
     except (TypeError, ValueError):

@@ -15,9 +15,9 @@ from typing import Any
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
 from racesdsl.runtime.score import Score
-from racesdsl.runtime.seeds import derive_seed, instance_id
+from racesdsl.runtime.seeds import identity, params_key
 from racesdsl.runtime.templates import compile_template
-from racesdsl.runtime.values import SamplingError, canonical, checker_for, sampler_for
+from racesdsl.runtime.values import SamplingError, canonical_for, checker_for, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
 
 MAX_TRIES = 1000
@@ -86,6 +86,9 @@ class _Compiled:
     output_check: Callable[[Any], str | None]
     verifier: Callable[[str, Any, dict, dict], Score]
     instruction: str
+    params_text: str  # canonical text of the params, hashed into every instance's seed and id
+    canonical_input: dict[str, Callable[[Any], Any]]
+    canonical_output: Callable[[Any], Any]
 
 
 @dataclass(eq=False)
@@ -110,6 +113,7 @@ class Environment:
     verify_ref: str | None = None
     origin: str = "."  # the folder bindings are looked up in after sys.path
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
+    _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lazy: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -145,7 +149,21 @@ class Environment:
     # ------------------------------------------------------------- params
 
     def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Defaults with overrides applied; rejects unknown names and out-of-range values."""
+        """Defaults with overrides applied; rejects unknown names and out-of-range values.
+        Validated results are remembered: sampling calls this once per instance."""
+        try:
+            key = tuple(sorted((overrides or {}).items()))
+            hit = self._resolved.get(key)
+        except TypeError:  # an unhashable value: validation below says what is wrong
+            key, hit = None, None
+        if hit is not None:
+            return dict(hit)
+        values = self._validate(overrides)
+        if key is not None and len(self._resolved) < 4096:
+            self._resolved[key] = values
+        return dict(values)
+
+    def _validate(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         values = {p.name: p.default for p in self.params}
         for name, value in (overrides or {}).items():
             if name not in values:
@@ -174,7 +192,8 @@ class Environment:
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
                           python_fn=self._get("verify")),
-            format_instruction(types.output, self.answer_format))
+            format_instruction(types.output, self.answer_format), params_key(params),
+            {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
         self._cache[key] = compiled
@@ -186,12 +205,12 @@ class Environment:
         """One instance, a pure function of (env, seed, params)."""
         values = self.resolve_params(params)
         comp = self._compiled(values)
-        rng = random.Random(derive_seed(self.qualname, seed, values))
+        rng_seed, iid = identity(self.qualname, seed, comp.params_text)
+        rng = random.Random(rng_seed)
         inputs = self._draw(rng, values, comp, seed)
         answer = self._solve(inputs, values, comp, seed)
         prompt = self.render_prompt({**values, **inputs}) + "\n\n" + comp.instruction
-        return Instance(self.qualname, seed, values, inputs, prompt, answer,
-                        instance_id(self.qualname, seed, values))
+        return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         failed = ""
@@ -219,7 +238,7 @@ class Environment:
             why = comp.input_checks[name](inputs[name])
             if why is not None:
                 raise SamplingError(f"{self.name}: the custom sampler's `{name}` is outside its type: {why}")
-            out[name] = canonical(inputs[name], comp.types.inputs[name])
+            out[name] = comp.canonical_input[name](inputs[name])
         return out
 
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
@@ -236,7 +255,7 @@ class Environment:
         if why is not None:
             raise SolverError(f"{self.name}: the solver's answer {answer!r:.200} is outside the output type: "
                               f"{why} (seed {seed}, params {params})")
-        return canonical(answer, comp.types.output)
+        return comp.canonical_output(answer)
 
     def solve(self, inputs: Mapping[str, Any], **params: Any) -> Any:
         values = self.resolve_params(params)
@@ -246,7 +265,12 @@ class Environment:
 
     def verify(self, instance: Instance, completion: str) -> Score:
         """Score a completion in [0, 1]; never raises, never runs the completion."""
-        comp = self._compiled(instance.params)
+        last = self._lazy.get("last_verified")
+        if last is not None and last[0] is instance:  # several rollouts per prompt are the norm
+            comp = last[1]
+        else:
+            comp = self._compiled(instance.params)
+            self._lazy["last_verified"] = (instance, comp)
         return comp.verifier(completion, instance.answer, instance.input, instance.params)
 
     def render_answer(self, answer: Any, **params: Any) -> str:

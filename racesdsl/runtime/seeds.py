@@ -9,16 +9,21 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def _key(env: str, seed: int, params: Mapping[str, Any]) -> bytes:
-    return json.dumps([env, seed, sorted(params.items())], separators=(",", ":"),
-                      ensure_ascii=False, default=str).encode("utf-8")
+def params_key(params: Mapping[str, Any]) -> str:
+    """A canonical text for a params value (computed once per value, not per instance)."""
+    return json.dumps(sorted(params.items()), separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def identity(env: str, seed: int, params_text: str) -> tuple[int, str]:
+    """One digest of (env, seed, params) gives both the instance's `random.Random`
+    seed (64 bits) and its short content-addressed id (another 64 bits, hex)."""
+    digest = hashlib.sha256(f"{env}\n{seed}\n{params_text}".encode()).digest()
+    return int.from_bytes(digest[:8], "big"), digest[8:16].hex()
 
 
 def derive_seed(env: str, seed: int, params: Mapping[str, Any]) -> int:
-    """The `random.Random` seed of one instance: a 64-bit digest of its identity."""
-    return int.from_bytes(hashlib.sha256(_key(env, seed, params)).digest()[:8], "big")
+    return identity(env, seed, params_key(params))[0]
 
 
 def instance_id(env: str, seed: int, params: Mapping[str, Any]) -> str:
-    """A short content-addressed id for an instance (stable across processes)."""
-    return hashlib.sha256(b"id:" + _key(env, seed, params)).hexdigest()[:16]
+    return identity(env, seed, params_key(params))[1]
