@@ -55,7 +55,9 @@ class _DecidingChecker(FusionChecker):
     for a narrowing to suggest, which is most of its cost on a failing pair.
     The decision is the same `mismatch` test; only the suggestion is skipped."""
 
-    def _assign(self, incoming, t, expected, input_name, env_name, node, consumer) -> None:  # noqa: ANN001
+    def _assign(self, incoming: fusion.Incoming, t: Any, expected: Any, input_name: str, env_name: str,
+                node: A.StageRef, consumer: tuple | None) -> None:
+        # `fusion.T` is the types module the checker itself decides with.
         if fusion.T.mismatch(t, expected) is not None:
             self.diags.append(fusion.error("E0310", f"`{env_name}` cannot take {incoming.source} "
                                            f"as input `{input_name}`", node.span))
@@ -93,8 +95,9 @@ def seq_edges(program: Program, *, include_self: bool = False) -> list[Edge]:
 
 
 def self_loops(program: Program) -> list[str]:
-    """The envs A for which `seq(A, A)` is legal."""
-    return sorted(a for a, b in seq_edges(program, include_self=True) if a == b)
+    """The envs A for which `seq(A, A)` is legal, sorted."""
+    checker = _PairChecker(program)
+    return [a for a in sorted(program.envs) if checker.legal(a, a)]
 
 
 def graph_stats(program: Program, edges: Sequence[Edge] | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from racesdsl.runtime.score import brief
+from racesdsl.runtime.score import brief, printable
 from racesdsl.runtime.types import (
     TAny,
     TBool,
@@ -121,7 +121,9 @@ def _find_boxed(c: str) -> str | None:
     s = c.rfind("\\boxed{")
     if s < 0:
         return None
-    e = _closing_brace(c, s + 7)
+    e = c.find("}", s + 7)
+    if e < 0 or c.find("{", s + 7, e) >= 0:  # not the plain `\boxed{42}`: count braces
+        e = _closing_brace(c, s + 7)
     if e < 0:  # the last box is not closed: match every brace once, then try earlier boxes
         stack: list[int] = []
         match: dict[int, int] = {}
@@ -137,9 +139,10 @@ def _find_boxed(c: str) -> str | None:
             e = match.get(s + 6, -1)
     inner = c[s + 7:e]
     t = inner.strip()
-    for w in _WRAPPERS:
-        if t.startswith(w) and _closing_brace(t, len(w)) == len(t) - 1:
-            return t[len(w):-1]
+    if t.startswith(_WRAPPERS):
+        for w in _WRAPPERS:
+            if t.startswith(w) and _closing_brace(t, len(w)) == len(t) - 1:
+                return t[len(w):-1]
     return inner
 
 
@@ -243,7 +246,7 @@ _INT_ONLY = frozenset([int])
 
 
 def _show(x: Any) -> str:
-    return str(x)[:40] + ("..." if len(str(x)) > 40 else "") if type(x) is Word else brief(x, 40)
+    return printable(x[:40] + "..." * (len(x) > 40)) if type(x) is Word else brief(x, 40)
 
 
 def _expected(kind: str, x: Any) -> str:
@@ -461,13 +464,14 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                 return v
             return boolean
         case TStr(length, chars):
-            where = show(t)
+            where, shortest, longest = show(t), length.lo, length.hi
 
             def string(x: Any) -> str:
-                if type(x) is not str and type(x) is not Word:
-                    raise Reject(_expected("a string", x))
-                x = str(x)
-                if not length.contains_value(len(x)):
+                if type(x) is not str:
+                    if type(x) is not Word:
+                        raise Reject(_expected("a string", x))
+                    x = str(x)
+                if not shortest <= len(x) <= longest:
                     raise Reject(f"{_show(x)} has length {len(x)}, not in {_show_len(length)}")
                 if chars is not None and not chars.issuperset(x):
                     raise Reject(f"{_show(x)}: character {_show(next(c for c in x if c not in chars))} "
@@ -519,7 +523,7 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                     except Reject as r:
                         raise Reject(f"field `{name}`: {r}") from None
                 if len(x) != len(pairs):
-                    raise Reject(f"unexpected field `{str(next(k for k in x if k not in names))[:40]}`")
+                    raise Reject(f"unexpected field `{printable(str(next(k for k in x if k not in names))[:40])}`")
                 return out
             return record
     return lambda x: x

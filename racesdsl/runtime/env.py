@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
@@ -56,9 +56,9 @@ class EnvTypes:
     output: Any
 
 
-@dataclass(frozen=True)
-class Instance:
-    """One sampled task: what the model sees and the reference it is scored against."""
+class Instance(NamedTuple):
+    """One sampled task: what the model sees and the reference it is scored against.
+    (A NamedTuple: built once per sample, it must be cheap to create.)"""
 
     env: str
     seed: int
@@ -85,7 +85,7 @@ class _Compiled:
     input_checks: dict[str, Callable[[Any], str | None]]
     output_check: Callable[[Any], str | None]
     verifier: Callable[[str, Any, dict, dict], Score]
-    instruction: str
+    instruction: str  # with the blank line that separates it from the prompt
     params_text: str  # canonical text of the params, hashed into every instance's seed and id
     canonical_input: dict[str, Callable[[Any], Any]]
     canonical_output: Callable[[Any], Any]
@@ -192,7 +192,7 @@ class Environment:
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
                           python_fn=self._get("verify")),
-            format_instruction(types.output, self.answer_format), params_key(params),
+            "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
@@ -206,17 +206,19 @@ class Environment:
         values = self.resolve_params(params)
         comp = self._compiled(values)
         rng_seed, iid = identity(self.qualname, seed, comp.params_text)
-        rng = random.Random(rng_seed)
-        inputs = self._draw(rng, values, comp, seed)
+        inputs = self._draw(random.Random(rng_seed), values, comp, seed)
         answer = self._solve(inputs, values, comp, seed)
-        prompt = self.render_prompt({**values, **inputs}) + "\n\n" + comp.instruction
+        prompt = self.render_prompt(values | inputs) + comp.instruction
         return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
+        if not self.wheres:
+            return self._draw_once(rng, params, comp)
         failed = ""
+        param_values = [params[p.name] for p in self.params]
         for _ in range(MAX_TRIES):
             inputs = self._draw_once(rng, params, comp)
-            args = [*(inputs[n] for n in self.input_names), *(params[p.name] for p in self.params)]
+            args = [*(inputs[n] for n in self.input_names), *param_values]
             failed = next((src for src, fn in self.wheres if not fn(*args)), "")
             if not failed:
                 return inputs

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _SLACK = 1e-9  # float noise from averaging parts, e.g. 1.0000000000000002
+_SMALL_INTS = frozenset([int])
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +29,18 @@ class Score:
 
     def __post_init__(self) -> None:
         v = self.value
-        if not isinstance(v, int | float):
-            raise TypeError(f"a score value must be a number, got {type(v).__name__}")
-        v = float(v)
-        if not (-_SLACK <= v <= 1.0 + _SLACK):  # also false for NaN
-            raise ValueError(f"a score value must lie in [0, 1], got {v!r}")
-        object.__setattr__(self, "value", min(max(v, 0.0), 1.0))
-        if type(self.parts) is not tuple:
-            object.__setattr__(self, "parts", tuple(self.parts))
-        if not all(isinstance(p, Score) for p in self.parts):
-            raise TypeError("the parts of a score must be scores")
+        if type(v) is not float or not 0.0 <= v <= 1.0:  # the common case costs one test
+            if not isinstance(v, int | float):
+                raise TypeError(f"a score value must be a number, got {type(v).__name__}")
+            v = float(v)
+            if not (-_SLACK <= v <= 1.0 + _SLACK):  # also false for NaN
+                raise ValueError(f"a score value must lie in [0, 1], got {v!r}")
+            object.__setattr__(self, "value", min(max(v, 0.0), 1.0))
+        if self.parts:
+            if type(self.parts) is not tuple:
+                object.__setattr__(self, "parts", tuple(self.parts))
+            if not all(isinstance(p, Score) for p in self.parts):
+                raise TypeError("the parts of a score must be scores")
 
     @classmethod
     def ok(cls, reason: str = "correct") -> Score:
@@ -73,6 +76,14 @@ def brief(v: Any, limit: int = 200) -> str:
 
     Budgeted, so a huge reference costs no more than a small one; safe on any
     value (huge ints, odd objects), because a reason must never raise."""
+    kind = type(v)
+    if kind is int and -10**12 < v < 10**12 or kind is float:  # fast paths: reasons are built for
+        return repr(v)                                          # every wrong answer in the RL loop
+    if kind is str and len(v) <= limit:
+        return _cut(printable(json.dumps(v, ensure_ascii=False)), limit)
+    if kind is list and len(v) <= limit and _SMALL_INTS.issuperset(map(type, v)) and all(
+            -10**12 < x < 10**12 for x in v):
+        return _cut("[" + ", ".join(map(repr, v)) + "]", limit)
     out: list[str] = []
     room = [limit + 1]
 
@@ -110,5 +121,13 @@ def brief(v: Any, limit: int = 200) -> str:
         walk(v, 0)
     except Exception:  # a hostile __len__ / items(): the reason must still be built
         out.append("...")
-    s = "".join(out)
+    return _cut(printable("".join(out)), limit)
+
+
+def _cut(s: str, limit: int) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def printable(s: str) -> str:
+    """`s` with lone surrogates escaped, so a reason always encodes as UTF-8 (JSONL, terminals)."""
+    return s if s.isascii() else s.encode("utf-8", "backslashreplace").decode("utf-8")
