@@ -50,7 +50,7 @@ def rate(fn: Callable[[int], object], n: int = N, repeat: int = 3) -> float:
 def plain_sort_sample(seed: int) -> tuple[str, list[int]]:
     rng = random.Random(seed)
     xs = [rng.randint(-99, 99) for _ in range(6)]
-    return "Sort this list in ascending order: {}\n\n{}".format(xs, INSTRUCTION_LIST), sorted(xs)
+    return f"Sort this list in ascending order: {xs}\n\n{INSTRUCTION_LIST}", sorted(xs)
 
 
 def plain_gcd_sample(seed: int) -> tuple[str, int]:
@@ -60,7 +60,7 @@ def plain_gcd_sample(seed: int) -> tuple[str, int]:
     a, b = rng.randint(1, 100), rng.randint(1, 100)
     while a == b:
         b = rng.randint(1, 100)
-    return "What is gcd({}, {})?\n\n{}".format(a, b, INSTRUCTION_INT), math.gcd(a, b)
+    return f"What is gcd({a}, {b})?\n\n{INSTRUCTION_INT}", math.gcd(a, b)
 
 
 def plain_list_verify(completion: str, answer: list[int]) -> float:
