@@ -340,13 +340,25 @@ def _expected_runs(block: str) -> list[tuple[list[str], str, int | None]]:
             runs[-1] = (argv, out, int(output.strip()))
             continue
         argv = shlex.split(command)
-        assert argv[0] == "racesdsl", f"README console block runs something else: {command}"
-        runs.append((argv[1:], output, None))
+        runs.append((argv, output, None))
     return runs
 
 
 def _normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def run_shown(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a README command line: `racesdsl ...` or `[VAR=value ...] python -c ...`."""
+    env = user_env()
+    while argv and "=" in argv[0] and argv[0].split("=", 1)[0].isidentifier():
+        name, value = argv[0].split("=", 1)
+        env[name] = value
+        argv = argv[1:]
+    if argv[0] == "racesdsl":
+        return racesdsl(*argv[1:], cwd=cwd, env=env)
+    assert argv[0] == "python", f"README console block runs something else: {argv}"
+    return subprocess.run([sys.executable, *argv[1:]], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def test_readme_tour_commands_run_as_shown(tmp_path: Path) -> None:
@@ -359,8 +371,8 @@ def test_readme_tour_commands_run_as_shown(tmp_path: Path) -> None:
         (tmp_path / name).write_text(body, encoding="utf-8")
     for block in sessions:
         for argv, expected, code in _expected_runs(block):
-            res = racesdsl(*argv, cwd=tmp_path)
-            shown = f"$ racesdsl {shlex.join(argv)}"
+            res = run_shown(argv, tmp_path)
+            shown = f"$ {shlex.join(argv)}"
             assert _normalise(res.stdout) == _normalise(expected), f"{shown}\n--- got ---\n{res.stdout}{res.stderr}"
             if code is not None:
                 assert res.returncode == code, f"{shown}: exit {res.returncode}, README says {code}"

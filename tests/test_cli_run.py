@@ -1,0 +1,107 @@
+"""`racesdsl sample`, `verify` and `compile` through the command line, as typed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = """use std.numbers.{gcd2}
+
+env halve "Halve an even number." {
+    param hi: Int[2..100] = 50
+    input x: Int[0..hi]
+    where x % 2 == 0
+    output Int[0..50]
+    prompt \"\"\"What is {{ x }} divided by 2?\"\"\"
+    solve x // 2
+}
+"""
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "racesdsl", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def spec(tmp_path: Path, text: str = SPEC) -> Path:
+    path = tmp_path / "tasks.races"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sample_writes_deterministic_json_lines(tmp_path: Path) -> None:
+    spec(tmp_path)
+    first = run("sample", "tasks.races:halve", "-n", "5", "--seed", "3", cwd=tmp_path)
+    again = run("sample", "tasks.races:halve", "-n", "5", "--seed", "3", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == again.stdout
+    rows = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [r["seed"] for r in rows] == [3, 4, 5, 6, 7]
+    assert set(rows[0]) == {"id", "env", "seed", "params", "input", "prompt", "answer"}
+    assert all(r["answer"] * 2 == r["input"]["x"] for r in rows)
+
+
+def test_sample_param_override_and_output_file(tmp_path: Path) -> None:
+    spec(tmp_path)
+    res = run("sample", "tasks.races:halve", "-n", "20", "--param", "hi=4", "-o", "out.jsonl", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(rows) == 20 and all(r["input"]["x"] <= 4 and r["params"] == {"hi": 4} for r in rows)
+
+
+def test_sample_usage_errors_exit_2(tmp_path: Path) -> None:
+    spec(tmp_path)
+    for args, needle in [
+        (("tasks.races:halve", "--param", "hi=500"), "param `hi`"),
+        (("tasks.races:halve", "--param", "size=3"), "no param `size`"),
+        (("tasks.races:halve", "--param", "hi"), "NAME=VALUE"),
+        (("tasks.races:halv",), "did you mean `halve`"),
+        (("missing.races",), "no such file"),
+    ]:
+        res = run("sample", *args, cwd=tmp_path)
+        assert res.returncode == 2, (args, res.stdout, res.stderr)
+        assert needle in res.stderr, (args, res.stderr)
+        assert "Traceback" not in res.stderr
+
+
+def test_sample_of_a_broken_spec_exits_1_with_diagnostics(tmp_path: Path) -> None:
+    spec(tmp_path, "type T = Int[3..1]\n")
+    res = run("sample", "tasks.races", cwd=tmp_path)
+    assert res.returncode == 1 and "[E0301]" in res.stderr
+
+
+def test_impossible_where_is_reported_as_a_spec_bug(tmp_path: Path) -> None:
+    spec(tmp_path, SPEC.replace("x % 2 == 0", "x > 1000"))
+    res = run("sample", "tasks.races:halve", "-n", "1", cwd=tmp_path)
+    assert res.returncode == 1
+    assert "no input satisfied `where x > 1000`" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_verify_scores_a_completion_file(tmp_path: Path) -> None:
+    spec(tmp_path)
+    row = run("sample", "tasks.races:halve", "-n", "1", "--seed", "9", cwd=tmp_path).stdout
+    (tmp_path / "inst.jsonl").write_text(row)
+    answer = json.loads(row)["answer"]
+    for text, value in [(f"Thinking... <answer>{answer}</answer>", 1.0), ("<answer>-1</answer>", 0.0),
+                        ("\x00" * 1000 + "<answer>[[[[", 0.0)]:
+        (tmp_path / "completion.txt").write_text(text)
+        res = run("verify", "tasks.races:halve", "--instance", "inst.jsonl", "--completion", "completion.txt",
+                  cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        score = json.loads(res.stdout)
+        assert score["value"] == value and score["reason"]
+
+
+def test_compile_writes_a_package_and_check_detects_staleness(tmp_path: Path) -> None:
+    spec(tmp_path)
+    res = run("compile", "tasks.races", "-o", "build", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "build" / "tasks" / "tasks.py").is_file()
+    assert run("compile", "tasks.races", "-o", "build", "--check", cwd=tmp_path).returncode == 0
+    spec(tmp_path, SPEC.replace("divided by 2", "halved"))
+    stale = run("compile", "tasks.races", "-o", "build", "--check", cwd=tmp_path)
+    assert stale.returncode == 1 and "stale: build/tasks/tasks.py" in stale.stdout
+    assert run("compile", "tasks.races", "-o", "build", "--package", "not-valid", cwd=tmp_path).returncode == 2
