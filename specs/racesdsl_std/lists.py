@@ -35,3 +35,10 @@ def sample_maybe_sorted(rng: random.Random, n: int, m: int, **_: object) -> list
         if xs[i] != xs[j]:
             xs[i], xs[j] = xs[j], xs[i]
             return xs
+
+
+def sample_with_value(rng: random.Random, n: int, m: int, v: int, **_: object) -> list[int]:
+    """`n` integers from a pool of about n/2 values in -m..m that always includes `v`."""
+    others = [x for x in range(-m, m + 1) if x != v]
+    pool = [v, *rng.sample(others, min(len(others), max(1, n // 2)))]
+    return [rng.choice(pool) for _ in range(n)]

@@ -21,6 +21,11 @@ def sample_digits(rng: random.Random, digits: int, **_: object) -> int:
     return _with_digits(rng, digits)
 
 
+def sample_up_to_digits(rng: random.Random, digits: int, **_: object) -> int:
+    """A non-negative integer with at most `digits` digits, its digit count uniform in 1..digits."""
+    return _with_digits(rng, rng.randint(1, digits))
+
+
 def sample_positive_digits(rng: random.Random, digits: int, **_: object) -> int:
     """A positive integer with exactly `digits` digits."""
     return _with_digits(rng, digits, lowest=1)

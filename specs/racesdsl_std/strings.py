@@ -23,11 +23,13 @@ def sample_palindrome_or_not(rng: random.Random, n: int, **_: object) -> str:
 
 
 def sample_runs(rng: random.Random, n: int, **_: object) -> str:
-    """A word of length n made of runs of repeated letters (from a pool of three letters)."""
+    """A word of length n made of runs of one to three equal letters, taken from a pool
+    of three letters, with neighbouring runs of different letters."""
     letters = rng.sample(ALPHABET, 3)
     out = ""
     while len(out) < n:
-        out += rng.choice(letters) * rng.randint(1, 3)
+        choices = [c for c in letters if not out or c != out[-1]]
+        out += rng.choice(choices) * rng.randint(1, 3)
     return out[:n]
 
 
@@ -65,3 +67,14 @@ def run_length_encode(s: str) -> list[tuple[str, int]]:
 def letters_from_positions(xs: list[int]) -> str:
     """The word whose letters are at the given alphabet positions (1 = a, 26 = z)."""
     return "".join(ALPHABET[x - 1] for x in xs)
+
+
+def sample_with_letter(rng: random.Random, n: int, c: str, **_: object) -> str:
+    """A word of length n over `c` and three other letters, so `c` occurs about n/4 times."""
+    letters = [c, *rng.sample([x for x in ALPHABET if x != c], 3)]
+    return "".join(rng.choice(letters) for _ in range(n))
+
+
+def to_lowercase(s: str) -> str:
+    """s with every capital letter A-Z replaced by its lowercase letter."""
+    return s.lower()

@@ -1,0 +1,208 @@
+"""The fusion graph (`racesdsl.compose.graph`): known edges of a hand-made spec,
+agreement with the stock checker on `compose` declarations, and the stdlib's
+targets (computed by the tool, not listed by hand)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from racesdsl.check.pipeline import check_paths
+from racesdsl.compose.graph import graph_stats, main, self_loops, seq_edges, to_dot
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+ALPHA = '''
+type Small = Int[-9..9]
+
+env sorter "Sort a list." {
+    param n: Int[1..5] = 3
+    input xs: List[Small, len=n]
+    output List[Small, len=n]
+    prompt """Sort {{ xs }}."""
+    solve sorted(xs)
+}
+
+env adder "Sum of a list." {
+    input xs: List[Small, len=1..5]
+    output Int[-45..45]
+    prompt """Add up {{ xs }}."""
+    solve sum(xs)
+}
+
+env pair "Smallest and largest element." {
+    param n: Int[1..5] = 3
+    input xs: List[Small, len=n]
+    output Tuple[Small, Small]
+    prompt """Give the smallest and largest element of {{ xs }}."""
+    solve (min(xs), max(xs))
+}
+
+env plus "Sum of two numbers." {
+    input a: Small
+    input b: Small
+    output Int[-18..18]
+    prompt """What is {{ a }} + {{ b }}?"""
+    solve a + b
+}
+'''
+
+BETA = '''
+env negate "Negate a number." {
+    input x: Int[-100..100]
+    output Int[-100..100]
+    prompt """What is minus {{ x }}?"""
+    solve -x
+}
+
+env big "Whether a number exceeds 5." {
+    param hi: Int[10..20] = 10
+    input x: Int[0..hi]
+    output Bool
+    prompt """Is {{ x }} greater than 5?"""
+    solve x > 5
+}
+
+env bit "A truth value as a bit." {
+    input b: Bool
+    output Int[0..1]
+    prompt """Write {{ b }} as a bit."""
+    solve python "helpers:bit"
+}
+
+env fifteen "Echo a number up to fifteen." {
+    input x: Int[0..15]
+    output Int[0..15]
+    prompt """Repeat {{ x }}."""
+    solve x
+}
+'''
+
+# Worked out by hand from docs/language.md §3 and §5:
+# - `plus` has two inputs: a tuple feeds it by position, a single value does not;
+# - `big` must accept its input for every `hi`, so it takes Int[0..10]: `bit`
+#   (0..1) feeds it, `fifteen` (0..15) does not;
+# - `sorter`'s `n` is inferred from the incoming list, so it follows itself.
+KNOWN_EDGES = [
+    ("alpha.adder", "beta.negate"),
+    ("alpha.pair", "alpha.plus"),
+    ("alpha.plus", "beta.negate"),
+    ("alpha.sorter", "alpha.adder"),
+    ("alpha.sorter", "alpha.pair"),
+    ("beta.big", "beta.bit"),
+    ("beta.bit", "beta.big"),
+    ("beta.bit", "beta.fifteen"),
+    ("beta.bit", "beta.negate"),
+    ("beta.fifteen", "beta.negate"),
+]
+KNOWN_LOOPS = ["alpha.sorter", "beta.fifteen", "beta.negate"]
+
+
+@pytest.fixture
+def small(tmp_path: Path):
+    (tmp_path / "alpha.races").write_text(ALPHA, encoding="utf-8")
+    (tmp_path / "beta.races").write_text(BETA, encoding="utf-8")
+    result = check_paths([tmp_path])
+    assert result.diagnostics == []
+    return tmp_path, result.program
+
+
+def test_known_edges(small) -> None:
+    _, program = small
+    assert seq_edges(program) == KNOWN_EDGES
+    assert self_loops(program) == KNOWN_LOOPS
+    with_loops = seq_edges(program, include_self=True)
+    assert sorted(with_loops) == sorted(KNOWN_EDGES + [(a, a) for a in KNOWN_LOOPS])
+
+
+def test_stats_of_small_spec(small) -> None:
+    _, program = small
+    stats = graph_stats(program)
+    assert stats["envs"] == 8
+    assert stats["modules"] == 2
+    assert stats["per_module"] == {"alpha": 4, "beta": 4}
+    assert stats["expression_only"] == 7  # `bit` solves in python
+    assert stats["edges"] == len(KNOWN_EDGES)
+    assert stats["self_loops"] == len(KNOWN_LOOPS)
+    assert stats["no_in"] == ["alpha.sorter"]
+    assert stats["no_out"] == ["beta.negate"]  # its only edge is a self-loop
+    assert stats["envs_with_in_and_out"] == 6
+    assert stats["coverage"] == pytest.approx(6 / 8)
+
+
+def _stock_verdicts(folder: Path, pairs: list[tuple[str, str]], uses: list[str]) -> dict[tuple[str, str], bool]:
+    """Check every `seq(a, b)` as a real `compose` declaration, one per line."""
+    lines = [f"use {u}" for u in uses]
+    first = len(lines) + 1
+    lines += [f"compose c{i} = seq({a}, {b})" for i, (a, b) in enumerate(pairs)]
+    path = folder / "pairs.races"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = check_paths([path])
+    bad_lines = {d.span.line for d in result.errors}
+    return {pair: (first + i) not in bad_lines for i, pair in enumerate(pairs)}
+
+
+def test_agrees_with_compose_declarations(small) -> None:
+    folder, program = small
+    names = sorted(program.envs)
+    pairs = [(a, b) for a in names for b in names]
+    verdicts = _stock_verdicts(folder, pairs, ["alpha", "beta"])
+    assert sorted(p for p, ok in verdicts.items() if ok) == seq_edges(program, include_self=True)
+
+
+def test_agrees_with_compose_declarations_on_the_stdlib(tmp_path: Path) -> None:
+    program = check_paths([SPECS]).program
+    names = sorted(program.envs)
+    edges = set(seq_edges(program, include_self=True))
+    rng = random.Random(2606)
+    pairs = sorted({(rng.choice(names), rng.choice(names)) for _ in range(300)} | set(rng.sample(sorted(edges), 150)))
+    modules = sorted({q.split(".")[0] for q in names})
+    verdicts = _stock_verdicts(tmp_path, pairs, [f"std.{m}" for m in modules])
+    assert {p for p, ok in verdicts.items() if ok} == {p for p in pairs if p in edges}
+
+
+def test_dot_is_deterministic_and_grouped(small) -> None:
+    _, program = small
+    edges = seq_edges(program)
+    dot = to_dot(program, edges)
+    assert dot == to_dot(program, list(reversed(edges)))
+    assert dot.startswith("digraph fusion {") and dot.endswith("}\n")
+    assert dot.count("subgraph cluster_") == 2
+    assert 'label="alpha";' in dot and 'label="beta";' in dot
+    assert '"alpha.sorter" [label="sorter"];' in dot
+    assert dot.count(" -> ") == len(KNOWN_EDGES)
+    assert '"beta.bit" -> "beta.big";' in dot
+
+
+def test_command_line(small, capsys) -> None:
+    folder, _ = small
+    dot = folder / "graph.dot"
+    assert main([str(folder / "alpha.races"), str(folder / "beta.races"), "--json", "--dot", str(dot)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["edges"] == len(KNOWN_EDGES)
+    assert dot.read_text(encoding="utf-8").count(" -> ") == len(KNOWN_EDGES)
+    assert main([str(folder / "alpha.races")]) == 0
+    assert "4 envs in 1 modules" in capsys.readouterr().out
+
+
+def test_command_line_refuses_specs_with_errors(tmp_path: Path, capsys) -> None:
+    (tmp_path / "broken.races").write_text('env e "x" { input x: Int output Int }\n', encoding="utf-8")
+    assert main([str(tmp_path)]) == 1
+    assert "error" in capsys.readouterr().err
+
+
+def test_stdlib_meets_its_targets() -> None:
+    result = check_paths([SPECS])
+    assert result.diagnostics == []  # no errors and no warnings
+    stats = graph_stats(result.program)
+    assert stats["envs"] >= 60
+    assert stats["modules"] >= 7
+    assert stats["expression_only"] >= 25
+    assert stats["edges"] >= 400
+    assert stats["coverage"] >= 0.8
+    for module, count in stats["per_module"].items():
+        assert count >= 5, module
