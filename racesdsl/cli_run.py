@@ -190,3 +190,44 @@ def compile_(
             sys.stdout.write(f"wrote {len(written)} of {len(files)} files to {out / name}\n")
             code = EXIT_OK
     raise typer.Exit(code)
+
+
+@app.command()
+def graph(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="`.races` files or folders.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the graph: FILE.dot, or FILE.svg "
+                                                "(needs Graphviz's `dot`).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """The fusion graph: base envs as nodes, legal `seq` edges between them."""
+    with guard(debug):
+        import shutil
+        import subprocess
+
+        from racesdsl.check.pipeline import check_paths
+        from racesdsl.compose.graph import graph_stats, seq_edges, summary, to_dot
+        from racesdsl.errors import InputError
+
+        if output is not None and output.suffix not in (".dot", ".svg"):
+            raise _fail(f"-o must end in .dot or .svg, got `{output.name}`", EXIT_USAGE)
+        try:
+            result = check_paths(paths, path or ())
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        if result.errors:
+            raise _fail(f"the specs have {len(result.errors)} error(s); run `racesdsl check` first", EXIT_SPEC_ERRORS)
+        edges = seq_edges(result.program, include_self=True)
+        stats = graph_stats(result.program, edges)
+        if output is not None:
+            dot = to_dot(result.program, [e for e in edges if e[0] != e[1]])
+            if output.suffix == ".dot":
+                _write_atomic(output, dot)
+            elif shutil.which("dot") is None:
+                raise _fail("writing SVG needs Graphviz's `dot` on PATH; write a .dot file instead", EXIT_USAGE)
+            else:
+                svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
+                _write_atomic(output, svg)
+        sys.stdout.write(json.dumps(stats, indent=2) + "\n" if as_json else summary(stats))
+    raise typer.Exit(EXIT_OK)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from racesdsl.check.pipeline import check_paths
-from racesdsl.compose.graph import graph_stats, main, self_loops, seq_edges, to_dot
+from racesdsl.compose.graph import graph_stats, self_loops, seq_edges, to_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -178,21 +180,28 @@ def test_dot_is_deterministic_and_grouped(small) -> None:
     assert '"beta.bit" -> "beta.big";' in dot
 
 
-def test_command_line(small, capsys) -> None:
+def racesdsl_graph(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "racesdsl", "graph", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_command_line(small) -> None:
     folder, _ = small
     dot = folder / "graph.dot"
-    assert main([str(folder / "alpha.races"), str(folder / "beta.races"), "--json", "--dot", str(dot)]) == 0
-    stats = json.loads(capsys.readouterr().out)
+    res = racesdsl_graph(str(folder / "alpha.races"), str(folder / "beta.races"), "--json", "-o", str(dot))
+    assert res.returncode == 0, res.stderr
+    stats = json.loads(res.stdout)
     assert stats["edges"] == len(KNOWN_EDGES)
     assert dot.read_text(encoding="utf-8").count(" -> ") == len(KNOWN_EDGES)
-    assert main([str(folder / "alpha.races")]) == 0
-    assert "4 envs in 1 modules" in capsys.readouterr().out
+    res = racesdsl_graph(str(folder / "alpha.races"))
+    assert res.returncode == 0 and "4 envs in 1 modules" in res.stdout
+    assert racesdsl_graph(str(folder / "alpha.races"), "-o", str(folder / "g.png")).returncode == 2
 
 
-def test_command_line_refuses_specs_with_errors(tmp_path: Path, capsys) -> None:
+def test_command_line_refuses_specs_with_errors(tmp_path: Path) -> None:
     (tmp_path / "broken.races").write_text('env e "x" { input x: Int output Int }\n', encoding="utf-8")
-    assert main([str(tmp_path)]) == 1
-    assert "error" in capsys.readouterr().err
+    res = racesdsl_graph(str(tmp_path))
+    assert res.returncode == 1 and "error" in res.stderr
 
 
 def test_stdlib_meets_its_targets() -> None:

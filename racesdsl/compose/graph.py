@@ -18,9 +18,6 @@ counted apart (`self_loops`) and left out of `edges` and of the coverage.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +29,7 @@ from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.ir import EnvInfo, Program
 from racesdsl.syntax import ast as A
 
-__all__ = ["seq_edges", "self_loops", "graph_stats", "to_dot", "module_of", "expression_only", "main"]
+__all__ = ["seq_edges", "self_loops", "graph_stats", "to_dot", "module_of", "expression_only", "summary"]
 
 Edge = tuple[str, str]
 
@@ -155,36 +152,14 @@ def to_dot(program: Program, edges: Sequence[Edge]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m racesdsl.compose.graph PATH... [--dot FILE] [--json]`: print the graph's statistics."""
-    from racesdsl.check.pipeline import check_paths
-
-    parser = argparse.ArgumentParser(prog="racesdsl-graph", description="Fusion graph of the base envs in PATHs.")
-    parser.add_argument("paths", nargs="+")
-    parser.add_argument("--dot", type=Path, help="write a Graphviz DOT file of the edges (self-loops left out)")
-    parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
-    args = parser.parse_args(argv)
-    result = check_paths(args.paths)
-    if result.errors:
-        sys.stderr.write(f"the specs have {len(result.errors)} error(s); run `racesdsl check` first\n")
-        return 1
-    program = result.program
-    all_edges = seq_edges(program, include_self=True)
-    stats = graph_stats(program, all_edges)
-    if args.dot is not None:
-        args.dot.write_text(to_dot(program, [e for e in all_edges if e[0] != e[1]]), encoding="utf-8")
-    if args.json:
-        print(json.dumps(stats, indent=2))
-    else:
-        print(f"{stats['envs']} envs in {stats['modules']} modules ({stats['expression_only']} expression-only)")
-        print(f"{stats['edges']} seq edges (+ {stats['self_loops']} self-loops)")
-        print(f"{stats['envs_with_in_and_out']} envs with an in- and an out-edge "
-              f"(coverage {stats['coverage']:.0%})")
-        for key in ("no_in", "no_out"):
-            if stats[key]:
-                print(f"{key.replace('_', ' ')}: " + ", ".join(stats[key]))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def summary(stats: dict[str, Any]) -> str:
+    """The statistics as a few lines for people."""
+    lines = [
+        f"{stats['envs']} envs in {stats['modules']} modules ({stats['expression_only']} expression-only)",
+        f"{stats['edges']} seq edges (+ {stats['self_loops']} self-loops)",
+        f"{stats['envs_with_in_and_out']} envs with an in- and an out-edge (coverage {stats['coverage']:.0%})",
+    ]
+    for key in ("no_in", "no_out"):
+        if stats[key]:
+            lines.append(f"{key.replace('_', ' ')}: " + ", ".join(stats[key]))
+    return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ from typing import Any
 
 from racesdsl.runtime.score import brief, printable
 from racesdsl.runtime.types import (
+    Interval,
     TAny,
     TBool,
     TEnum,
@@ -480,8 +481,9 @@ def _conv(t: TType) -> Callable[[Any], Any]:
             return string
         case TEnum(values):
             allowed, folded = frozenset(values), {}
-            for v in values:
-                folded[v.casefold()] = v if v.casefold() not in folded else None  # only unique folds count
+            for v in values:  # a case-insensitive match counts only when one literal has that fold
+                f = v.casefold()
+                folded[f] = None if f in folded and folded[f] != v else v
             where = ", ".join(map(json.dumps, values))
 
             def enum(x: Any) -> str:
@@ -529,7 +531,7 @@ def _conv(t: TType) -> Callable[[Any], Any]:
     return lambda x: x
 
 
-def _sequence(t: TList | TSet, elem: TType, length: Any) -> Callable[[Any], list[Any]]:
+def _sequence(t: TList | TSet, elem: TType, length: Interval) -> Callable[[Any], list[Any]]:
     sub, is_set, llo, lhi = _conv(elem), isinstance(t, TSet), length.lo, length.hi
     lo, hi = (elem.range.lo, elem.range.hi) if isinstance(elem, TInt) else (None, None)
     key = sort_key_for(elem)
