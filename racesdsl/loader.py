@@ -10,6 +10,8 @@ import types
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from typeguard import typechecked
+
 from racesdsl.check.pipeline import check_paths
 from racesdsl.codegen.module import module_source
 from racesdsl.errors import SpecError
@@ -47,6 +49,7 @@ class Program(Mapping[str, Environment]):
         return [q for q in self.checked.roots if q in self._envs]
 
 
+@typechecked
 def load(paths: str | Path | Sequence[str | Path], search_path: Sequence[str | Path] = ()) -> Program:
     """Check and load specs; raises `SpecError` (with every diagnostic) if they have errors."""
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from typeguard import typechecked
+
 from racesdsl.check.envs import check_env
 from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.resolve import ModuleScope, load, unused_import_warnings
@@ -33,6 +35,7 @@ class CheckResult:
         return not self.errors
 
 
+@typechecked
 def check_paths(paths: Sequence[str | Path], search_path: Sequence[str | Path] = ()) -> CheckResult:
     """Check files and folders (every `*.races` below); raises InputError for bad paths."""
     loaded = load(list(paths), list(search_path))
@@ -61,6 +64,7 @@ def check_paths(paths: Sequence[str | Path], search_path: Sequence[str | Path] =
     return CheckResult(unique, loaded.sources, program)
 
 
+@typechecked
 def check_text(text: str, file: str = "spec.races", search_path: Sequence[str | Path] = ()) -> CheckResult:
     """Check source text held in memory by writing it nowhere: a one-module load."""
     import tempfile

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from typeguard import typechecked
 
 from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.resources import grammar_text
@@ -442,6 +443,7 @@ def _too_deep(file: str) -> Diagnostic:
                  "split long expressions; the checker handles a few hundred operators per expression")
 
 
+@typechecked
 def parse_text(text: str, file: str = "<string>", module: str | None = None) -> tuple[A.Module | None, list[Diagnostic]]:
     """Parse one file's text. Returns (None, diagnostics) on a syntax error."""
     name = module if module is not None else module_name_for(file)
