@@ -15,11 +15,14 @@ from typeguard import typechecked
 from racesdsl.check.pipeline import check_paths
 from racesdsl.codegen.module import module_source
 from racesdsl.errors import SpecError
+from racesdsl.ir import CompositeInfo, EnvInfo, StageInfo
 from racesdsl.ir import Program as CheckedProgram
+from racesdsl.runtime.composite import Composite, Stage
 from racesdsl.runtime.env import Environment
+from racesdsl.syntax import ast as A
 
 
-class Program(Mapping[str, Environment]):
+class Program(Mapping[str, "Environment | Composite"]):
     """Loaded environments by qualified name (`lists.sort_list`); short names
     work for the envs declared in the files you loaded."""
 
@@ -33,8 +36,6 @@ class Program(Mapping[str, Environment]):
         matches = [q for q in self.roots if q.rsplit(".", 1)[-1] == name]
         if len(matches) == 1:
             return self._envs[matches[0]]
-        if any(q.rsplit(".", 1)[-1] == name for q in self.checked.composites):
-            raise KeyError(f"`{name}` is a composite; composites are not sampled yet")
         raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
@@ -64,7 +65,61 @@ def load(paths: str | Path | Sequence[str | Path], search_path: Sequence[str | P
         namespace = execute_module(module_source(scope, infos), scope.name, Path(scope.path))
         for name, env in namespace["ENVIRONMENTS"].items():
             envs[f"{scope.name}.{name}"] = env
+    built: dict[str, Composite] = {}
+    for info in result.program.composites.values():
+        envs[info.qualname] = build_composite(info, envs, built)
     return Program(envs, result.program)
+
+
+def build_composite(info: CompositeInfo, envs: dict, built: dict[str, Composite]) -> Composite:
+    """A runtime composite from the checked IR (named composites are built once)."""
+    if info.qualname not in built:
+        knob_defaults, knob_ranges = {}, {}
+        for knob in info.knobs:
+            knob_defaults[knob.name], knob_ranges[knob.name] = _knob_default(info, knob, envs)
+        built[info.qualname] = _build_op(info.qualname, info.decl.doc or "", info.root, envs, built,
+                                         knob_defaults, knob_ranges)
+    return built[info.qualname]
+
+
+def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
+    env = next(e for q, e in envs.items() if isinstance(e, Environment) and q.rsplit(".", 1)[-1] == knob.env)
+    default = next(p.default for p in env.params if p.name == knob.param)
+    if knob.range is None:
+        return default, None
+    lo, hi = knob.range.lo, knob.range.hi
+    return min(max(default, lo), hi), (lo, hi)
+
+
+def _build_op(qualname: str, doc: str, node: StageInfo, envs: dict, built: dict, knob_defaults: dict,
+              knob_ranges: dict) -> Composite:
+    op: A.OpExpr = node.ref
+    reward = next((o.value for o in op.options if o.name == "reward"), "prefix" if op.op == "seq" else "mean")
+    return Composite(qualname, doc, op.op, [_build_stage(c, envs, built) for c in node.children],
+                     knob_defaults, knob_ranges, reward, [_build_stage(d, envs, built) for d in node.distractors])
+
+
+def _build_stage(node: StageInfo, envs: dict, built: dict) -> Stage:
+    target = node.target
+    if isinstance(node.ref, A.OpExpr):
+        inline = _build_op(f"{node.label}", "", node, envs, built, {}, {})
+        return Stage(inline, node.label)
+    if isinstance(target, CompositeInfo):
+        return Stage(build_composite(target, envs, built), node.label, prefix=node.label + ".")
+    env = envs[target.qualname]
+    fixed = {p: r.lo for p, r in node.fixed.items() if r.lo == r.hi}
+    free = [p.name for p in env.params if p.name not in fixed and p.name not in node.inferred]
+    return Stage(env, node.label, fixed, {p: f"{node.label}.{p}" for p in free}, node.ref.port,
+                 _length_params(target))
+
+
+def _length_params(info: EnvInfo) -> dict[str, str]:
+    out = {}
+    for i in info.inputs:
+        length = getattr(i.texpr, "length", None)
+        if length is not None and length.exact and isinstance(length.lo, A.Name) and length.lo.id in info.params:
+            out[i.name] = length.lo.id
+    return out
 
 
 def execute_module(source: str, name: str, path: Path) -> dict:

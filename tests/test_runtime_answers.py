@@ -13,15 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from racesdsl.runtime.answers import (
-    FORMATS,
-    MAX_ANSWER,
-    MAX_COMPLETION,
-    extract,
-    format_instruction,
-    parser_for,
-    render_answer,
-)
+from racesdsl.runtime.answers import format_instruction, parser_for, render_answer
+from racesdsl.runtime.checks import canonical, sort_key_for
+from racesdsl.runtime.extract import FORMATS, MAX_ANSWER, MAX_COMPLETION, extract
 from racesdsl.runtime.types import (
     INF,
     NAT,
@@ -37,7 +31,6 @@ from racesdsl.runtime.types import (
     TTuple,
     TType,
 )
-from racesdsl.runtime.values import canonical, sort_key_for
 
 # ------------------------------------------------------------- strategies
 

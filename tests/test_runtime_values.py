@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from values import count, inhabits
 
+from racesdsl.runtime.checks import canonical, checker_for, sort_key_for
 from racesdsl.runtime.types import (
     INF,
     NAT,
@@ -34,14 +35,7 @@ from racesdsl.runtime.types import (
     parse_char_class,
     show,
 )
-from racesdsl.runtime.values import (
-    SamplingError,
-    canonical,
-    checker_for,
-    sampler_for,
-    sort_key_for,
-    to_json_value,
-)
+from racesdsl.runtime.values import SamplingError, sampler_for, to_json_value
 
 PROPS = settings(max_examples=300, deadline=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

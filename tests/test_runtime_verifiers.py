@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_runtime_answers import TRICKY, typed_values, types
 
-from racesdsl.runtime.answers import FORMATS, render_answer
+from racesdsl.runtime.answers import render_answer
+from racesdsl.runtime.checks import canonical
+from racesdsl.runtime.extract import FORMATS
 from racesdsl.runtime.score import Score, brief
 from racesdsl.runtime.types import (
     Interval,
@@ -33,7 +35,7 @@ from racesdsl.runtime.types import (
     TType,
     is_bounded,
 )
-from racesdsl.runtime.values import SamplingError, canonical, sampler_for
+from racesdsl.runtime.values import SamplingError, sampler_for
 from racesdsl.runtime.verifiers import exact, make_verifier, tolerance, unordered
 
 SMALL = TInt(Interval(1, 10000))

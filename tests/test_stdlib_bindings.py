@@ -31,7 +31,7 @@ from racesdsl_std import numbers as N  # noqa: E402
 from racesdsl_std import strings as S  # noqa: E402
 
 from racesdsl.loader import load  # noqa: E402
-from racesdsl.runtime.values import checker_for  # noqa: E402
+from racesdsl.runtime.checks import checker_for  # noqa: E402
 
 SEEDS = range(12)
 

@@ -13,20 +13,15 @@ from collections.abc import Iterator, Mapping
 
 from racesdsl.check.builtins_types import (
     BUILTINS,
-    arith,
-    as_float,
     call_type,
     char_type,
-    clamp,
-    clamp_type,
     compatible,
     is_strlike,
     iter_elem,
     orderable,
-    power,
-    slice_length,
     str_parts,
 )
+from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, slice_length
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime.types import (
     NAT,

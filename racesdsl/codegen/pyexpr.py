@@ -36,7 +36,7 @@ from racesdsl.syntax import ast as A
 
 __all__ = [
     "CodegenError", "HELPERS_NAME", "PY_CALLS", "HELPER_CALLS", "SAFE_BUILTINS",
-    "py_name", "to_python", "function_source", "compile_function",
+    "CompiledFunction", "py_name", "to_python", "function_source", "compile_function",
 ]
 
 HELPERS_NAME = "_rt"
@@ -286,20 +286,35 @@ def _define(name: str, source: str) -> Callable[..., Any]:
     return fn
 
 
-def compile_function(name: str, args: Sequence[str], expr: A.Expr) -> Callable[..., Any]:
-    """Build the function once (at load time); callable positionally or by the *spec* names.
+class CompiledFunction:
+    """A generated function, callable positionally or by the *spec* names.
 
-    Keyword arguments use the names as written in the spec (`sum=...`), even
-    where the Python parameter had to be renamed (`sum_`).
+    Keyword arguments use the names as written in the spec (`sum=...`) even
+    where the Python parameter had to be renamed (`sum_`). Pickling rebuilds
+    from the AST, so environments can travel to spawned worker processes;
+    `source` is the generated code, for error reports.
     """
-    source = function_source(name, args, expr)
-    fn = _define(name, source)
-    renamed = {a: p for a in args if (p := py_name(a)) != a}
-    if not renamed:
-        return fn
 
-    def call(*pos: Any, **kw: Any) -> Any:
-        return fn(*pos, **{renamed.get(k, k): v for k, v in kw.items()})
+    __slots__ = ("name", "args", "expr", "source", "_fn", "_renamed")
 
-    call.__name__ = call.__qualname__ = name
-    return call
+    def __init__(self, name: str, args: Sequence[str], expr: A.Expr) -> None:
+        self.name, self.args, self.expr = name, tuple(args), expr
+        self.source = function_source(name, self.args, expr)
+        self._fn = _define(name, self.source)
+        self._renamed = {a: p for a in self.args if (p := py_name(a)) != a}
+
+    def __call__(self, *pos: Any, **kw: Any) -> Any:
+        if self._renamed and kw:
+            kw = {self._renamed.get(k, k): v for k, v in kw.items()}
+        return self._fn(*pos, **kw)
+
+    def __reduce__(self) -> tuple[type[CompiledFunction], tuple[str, tuple[str, ...], A.Expr]]:
+        return CompiledFunction, (self.name, self.args, self.expr)
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.name}({', '.join(self.args)})>"
+
+
+def compile_function(name: str, args: Sequence[str], expr: A.Expr) -> Callable[..., Any]:
+    """Build the function once, at load time (see `CompiledFunction` for how to call it)."""
+    return CompiledFunction(name, args, expr)

@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
+from racesdsl.runtime.checks import canonical_for, checker_for
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity, params_key
 from racesdsl.runtime.templates import compile_template
-from racesdsl.runtime.values import SamplingError, canonical_for, checker_for, sampler_for
+from racesdsl.runtime.values import SamplingError, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
 
 MAX_TRIES = 1000

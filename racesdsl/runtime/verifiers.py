@@ -1,7 +1,7 @@
 """Verifiers: completion text -> `Score`, total and bounded (language.md §4, §6).
 
 `make_verifier` specialises the pipeline once per (kind, type, format):
-extract the answer (bounded, linear: `answers.finder`), parse it into the output
+extract the answer (bounded, linear: `extract.finder`), parse it into the output
 type (`answers.parser_for`), compare it with the reference. The callable it
 returns never raises and never runs model text; a failure is a score of 0 with
 a reason ("no <answer> block found", "could not parse ...", "expected X, got Y")."""
@@ -13,10 +13,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from racesdsl.runtime.answers import MAX_ANSWER, MISSING, finder, parser_for
+from racesdsl.runtime.answers import parser_for
+from racesdsl.runtime.checks import sort_key_for
+from racesdsl.runtime.extract import MAX_ANSWER, MISSING, finder
 from racesdsl.runtime.score import Score, brief, is_unit
 from racesdsl.runtime.types import TAny, TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
-from racesdsl.runtime.values import sort_key_for
 
 __all__ = ["KINDS", "Comparer", "Verifier", "exact", "make_verifier", "tolerance", "unordered"]
 

@@ -14,13 +14,14 @@ import warnings
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from typeguard import typechecked
 
 from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.resources import grammar_text
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.reserved import RESERVED
+from racesdsl.syntax.syntax_errors import syntax_diagnostic, too_deep
 
 __all__ = ["parse_module", "parse_text", "module_name_for"]
 
@@ -374,75 +375,6 @@ class _Builder(Transformer):
         return A.ListComp(elt, tuple(gens), span=self._s(meta))
 
 
-_EXAMPLES: dict[str, list[str]] = {
-    "an env body is written in braces: `env name \"doc\" { ... }`": [
-        'env e "d" input x: Int[1..2]',
-        "env e input x",
-    ],
-    "a param needs a default: `param n: Int[2..12] = 6`": [
-        "env e { param n: Int[2..12] }",
-        "env e { param n: Int[2..12] input",
-    ],
-    "ranges use `..`: `Int[lo..hi]`": [
-        "env e { input x: Int[1, 9] }",
-        "type T = Int[1-9]",
-        "type T = Int[1]",
-    ],
-    "float literals need digits on both sides of `.`: write `0.5`, not `.5`": [
-        "env e { verify tolerance(.5) }",
-    ],
-    "a composition needs an operator or a stage: `compose name = seq(a, b)`": [
-        "compose c =",
-        "compose c = ",
-    ],
-}
-
-
-def _token_desc(tok: Token) -> str:
-    if tok.type == "$END":
-        return "end of file"
-    return f"`{tok}`"
-
-
-def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
-    line, col = max(1, err.line or 1), max(1, err.column or 1)
-    span = A.Span(file, line, col, line, col + 1, err.pos_in_stream or 0, (err.pos_in_stream or 0) + 1)
-    if isinstance(err, UnexpectedCharacters):
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        if ch == '"':
-            return error("E0102", "unterminated string: no closing quote", span,
-                         'close it with `"`, or use `"""` for multi-line text')
-        return error("E0101", f"unexpected character `{ch}`", span)
-    hint = None
-    try:
-        hint = err.match_examples(_parser().parse, _EXAMPLES, use_accepts=True)
-    except Exception:  # match_examples re-parses; any failure just means no hint
-        hint = None
-    if isinstance(err, UnexpectedEOF):
-        msg = "unexpected end of file"
-    elif isinstance(err, UnexpectedToken):
-        msg = f"unexpected {_token_desc(err.token)}"
-        expected = sorted(_describe_terminal(t) for t in err.expected if not t.startswith("_"))
-        if expected and len(expected) <= 8:
-            msg += ", expected " + ", ".join(expected)
-    else:
-        msg = "syntax error"
-    return error("E0101", msg, span, hint)
-
-
-def _describe_terminal(name: str) -> str:
-    term = {t.name: t for t in _parser().terminals}.get(name)
-    if term is not None and term.pattern.type == "str":
-        return f"`{term.pattern.value}`"
-    return {"NAME": "a name", "INT": "an integer", "FLOAT": "a float", "STRING": "a string",
-            "TEMPLATE": "a template", "$END": "end of file"}.get(name, name.lower())
-
-
-def _too_deep(file: str) -> Diagnostic:
-    return error("E0101", "this file nests expressions too deeply to parse", A.Span(file, 1, 1, 1, 2),
-                 "split long expressions; the checker handles a few hundred operators per expression")
-
-
 @typechecked
 def parse_text(text: str, file: str = "<string>", module: str | None = None) -> tuple[A.Module | None, list[Diagnostic]]:
     """Parse one file's text. Returns (None, diagnostics) on a syntax error."""
@@ -450,17 +382,17 @@ def parse_text(text: str, file: str = "<string>", module: str | None = None) -> 
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as err:
-        return None, [_syntax_diagnostic(err, text, file)]
+        return None, [syntax_diagnostic(err, text, file, _parser())]
     except RecursionError:
-        return None, [_too_deep(file)]
+        return None, [too_deep(file)]
     builder = _Builder(file)
     try:
         decls = builder.transform(tree)
     except RecursionError:
-        return None, [_too_deep(file)]
+        return None, [too_deep(file)]
     except VisitError as exc:
         if isinstance(exc.orig_exc, RecursionError):
-            return None, [_too_deep(file)]
+            return None, [too_deep(file)]
         if not isinstance(exc.orig_exc, BadLiteral):
             raise
         meta = exc.obj.meta if hasattr(exc.obj, "meta") else None

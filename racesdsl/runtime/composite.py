@@ -1,0 +1,258 @@
+"""Composite environments at run time: `seq`, `par`, `sort`, `select`.
+
+A composite is an environment again: `sample(seed, **knobs)` gives an
+`Instance`, `verify(instance, completion)` a `Score` with one part per stage.
+Only the first stage's inputs and the unfed inputs of later stages are drawn;
+every fed input is the previous stage's reference answer, so instances stay
+deterministic. Answer format (docs/composition.md): `seq` reports every step
+in `<step1>...</step1>` tags, `par` every part in `<part1>...</part1>`,
+`sort` the final result in `<answer>`, `select` a JSON list of step labels."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from racesdsl.runtime.env import MAX_TRIES, Environment, Instance, ParamError, _Compiled
+from racesdsl.runtime.score import Score
+from racesdsl.runtime.seeds import identity, params_key
+from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
+from racesdsl.runtime.values import SamplingError, to_json_value
+from racesdsl.runtime.verifiers import make_verifier
+
+MAX_TAG_SCAN = 64 * 1024
+LABELS = "ABCDEFGH"
+
+
+class _Redraw(Exception):
+    """A later stage's `where` failed on a computed input: draw the chain again."""
+
+
+class Symbol(str):
+    """A bound input in a step description: renders as words, not as a value."""
+
+
+@dataclass(eq=False)
+class Stage:
+    """One occurrence of an env (or a nested composite) inside a composite."""
+
+    env: Environment | Composite
+    label: str
+    fixed: dict[str, Any] = field(default_factory=dict)  # params fixed to one value
+    knobs: dict[str, str] = field(default_factory=dict)  # param -> the composite's knob name
+    port: str | None = None
+    length_params: dict[str, str] = field(default_factory=dict)  # input -> param that is its exact length
+    prefix: str | None = None  # a named composite's knobs appear in ours as `prefix.knob`
+
+
+@dataclass
+class _Run:
+    """What one stage produced for one instance."""
+
+    label: str
+    env: Environment | Composite
+    params: dict[str, Any]
+    inputs: dict[str, Any]
+    bound: dict[str, str]  # input -> words describing where its value comes from
+    output: Any
+    children: list[_Run] = field(default_factory=list)
+    stage: Stage | None = None
+
+
+def _noun(t: TType) -> str:
+    return {TInt: "number", TFloat: "number", TBool: "truth value", TStr: "text", TEnum: "word",
+            TList: "list", TSet: "set", TTuple: "tuple", TRecord: "record"}.get(type(t), "result")
+
+
+@dataclass(eq=False)
+class Composite:
+    """A checked `compose` declaration, ready to sample and verify."""
+
+    qualname: str
+    doc: str
+    op: str  # seq | par | sort | select
+    stages: list[Stage]
+    knob_defaults: dict[str, Any]
+    knob_ranges: dict[str, tuple[Any, Any] | None]
+    reward: str = "prefix"
+    distractors: list[Stage] = field(default_factory=list)
+    _verifiers: dict[tuple, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    # ------------------------------------------------------------------ knobs
+
+    def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        values = dict(self.knob_defaults)
+        for name, value in (overrides or {}).items():
+            if name not in values:
+                raise ParamError(f"{self.name} has no knob `{name}` (its knobs: {', '.join(values) or 'none'})")
+            bounds = self.knob_ranges.get(name)
+            if bounds is not None and not (isinstance(value, (int, float)) and bounds[0] <= value <= bounds[1]):
+                raise ParamError(f"knob `{name}` of {self.name} must lie in {bounds[0]}..{bounds[1]}, got {value!r}")
+            values[name] = value
+        return values
+
+    def _stage_params(self, stage: Stage, knobs: Mapping[str, Any]) -> dict[str, Any]:
+        params = dict(stage.fixed)
+        params.update({p: knobs[k] for p, k in stage.knobs.items()})
+        return params
+
+    # --------------------------------------------------------------- running
+
+    def _run(self, rng: random.Random, knobs: Mapping[str, Any], incoming: Any, source: str | None,
+             depth: int = 0) -> _Run:
+        """Run this composite on a value (or on nothing, as an outermost composite).
+        Steps are numbered at the top level and lettered inside nested composites."""
+        children: list[_Run] = []
+        if self.op == "par":
+            parts = list(incoming) if incoming is not None else [None] * len(self.stages)
+            for i, (stage, value) in enumerate(zip(self.stages, parts, strict=True)):
+                words = None if incoming is None else f"item {i + 1} of {source}"
+                children.append(_run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1))
+            output = tuple(c.output for c in children)
+        else:
+            value, words = incoming, source
+            for step, stage in enumerate(self.stages, 1):
+                run = _run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1)
+                children.append(run)
+                where = f"in step {step}" if depth == 0 else f"in ({chr(96 + step)})"
+                value, words = run.output, f"the {_noun(_output_type(run))} you obtained {where}"
+            output = value
+        return _Run(self.name, self, dict(knobs), {}, {}, output, children)
+
+    def _sub(self, stage: Stage, knobs: Mapping[str, Any]) -> dict[str, Any]:
+        """Knob values a stage sees: its own params, or a nested composite's knobs."""
+        if isinstance(stage.env, Composite):
+            if stage.prefix is None:  # an inline operator shares our knob names
+                return dict(knobs)
+            return {k[len(stage.prefix):]: v for k, v in knobs.items() if k.startswith(stage.prefix)}
+        return self._stage_params(stage, knobs)
+
+    def _sample_run(self, seed: int, knobs: Mapping[str, Any]) -> tuple[_Run, str, Any, dict, dict, str]:
+        """Everything about one instance; re-running it rebuilds the same instance."""
+        from racesdsl.runtime.composite_prompts import describe
+
+        rng_seed, iid = identity(self.qualname, seed, params_key(knobs))
+        rng = random.Random(rng_seed)
+        for _ in range(MAX_TRIES):
+            try:
+                run = self._run(rng, knobs, None, None)
+                break
+            except _Redraw:
+                continue
+        else:
+            raise SamplingError(f"{self.name}: no chain satisfied every stage's `where` in {MAX_TRIES} tries "
+                                f"(seed {seed}, knobs {dict(knobs)})")
+        prompt, answer, extra, pool = describe(self, run, rng)
+        return run, prompt, answer, extra, pool, iid
+
+    def sample(self, seed: int, **params: Any) -> Instance:
+        knobs = self.resolve_params(params)
+        run, prompt, answer, extra, _, iid = self._sample_run(seed, knobs)
+        inputs = dict(run.children[0].inputs) if run.children else {}
+        inputs.update(extra)
+        return Instance(self.qualname, seed, knobs, inputs, prompt, answer, iid)
+
+    def verify(self, instance: Instance, completion: str) -> Score:
+        from racesdsl.runtime.composite_prompts import score
+
+        try:
+            return score(self, instance, completion)
+        except Exception as exc:  # a verifier never raises: report it as a zero with the reason
+            return Score(0.0, f"verifier error: {type(exc).__name__}: {exc}")
+
+    def render_answer(self, answer: Any, **params: Any) -> str:
+        from racesdsl.runtime.composite_prompts import render
+
+        return render(self, answer)
+
+
+def _output_type(run: _Run) -> TType:
+    if isinstance(run.env, Composite):
+        return TTuple(()) if run.env.op == "par" else _output_type(run.children[-1])
+    return run.env._compiled(run.params).types.output
+
+
+def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incoming: Any,
+               source: str | None, depth: int = 1) -> _Run:
+    env = stage.env
+    if isinstance(env, Composite):
+        run = env._run(rng, params, incoming, source, depth)
+        run.label = stage.label
+        return run
+    fed: dict[str, Any] = {}
+    bound: dict[str, str] = {}
+    if incoming is not None:
+        fed = _destructure(env, stage.port, incoming)
+        bound = {n: source if len(fed) == 1 else f"{_part(n, incoming)} of {source}" for n in fed}
+    infer_lengths(stage, params, fed)
+    try:
+        values = env.resolve_params(params)
+    except ParamError as exc:
+        raise _Redraw() from exc
+    comp = env._compiled(values)
+    inputs = _draw_rest(env, rng, values, comp, fed)
+    output = env._solve(inputs, values, comp, -1)
+    return _Run(stage.label, env, values, inputs, bound, output, stage=stage)
+
+
+def infer_lengths(stage: Stage, params: dict[str, Any], fed: Mapping[str, Any]) -> None:
+    """Exact-length params (`len=n`) of fed inputs take the value's length, unless fixed."""
+    for name, param in stage.length_params.items():
+        if name in fed and param not in stage.fixed and hasattr(fed[name], "__len__"):
+            params[param] = len(fed[name])
+
+
+def _part(name: str, incoming: Any) -> str:
+    return f"field `{name}`" if isinstance(incoming, dict) else f"the matching item `{name}`"
+
+
+def _destructure(env: Environment, port: str | None, value: Any) -> dict[str, Any]:
+    names = env.input_names
+    if port is not None:
+        return {port: value}
+    if len(names) == 1:
+        return {names[0]: value}
+    if isinstance(value, dict):
+        return {n: value[n] for n in names}
+    return dict(zip(names, value, strict=True))
+
+
+def _draw_rest(env: Environment, rng: random.Random, params: dict[str, Any], comp: _Compiled,
+               fed: dict[str, Any]) -> dict[str, Any]:
+    """Draw the unfed inputs until every `where` holds; fed inputs are fixed."""
+    param_values = [params[p.name] for p in env.params]
+    unfed = [n for n in env.input_names if n not in fed]
+    for _ in range(MAX_TRIES if unfed else 1):
+        # A custom sampler draws every input; the fed ones are then replaced.
+        inputs = env._draw_once(rng, params, comp) if unfed else {}
+        inputs.update(fed)
+        for name in fed:
+            if comp.input_checks[name](inputs[name]) is not None:
+                raise _Redraw()
+        args = [inputs[n] for n in env.input_names] + param_values
+        if all(fn(*args) for _, fn in env.wheres):
+            return {n: inputs[n] for n in env.input_names}
+    raise _Redraw()
+
+
+def stage_verifier(env: Environment, params: dict[str, Any]) -> Callable[[str, Any, dict, dict], Score]:
+    """The stage's own verifier, reading its answer from `<answer>` tags (composites
+    wrap each step's block in them before calling it)."""
+    comp = env._compiled(params)
+    key = (id(env), params_key(params))
+    cache = env._lazy.setdefault("stage_verifiers", {})
+    if key not in cache:
+        cache[key] = make_verifier(env.verify_kind, comp.types.output, "tags", eps=env.eps,
+                                   python_fn=env._get("verify"))
+    return cache[key]
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(to_json_value(value), ensure_ascii=False)

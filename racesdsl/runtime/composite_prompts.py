@@ -1,0 +1,251 @@
+"""How composites read and how they are scored: prompts, the reference
+answer, the multi-part answer format and the rewards (docs/composition.md).
+
+Bound inputs are described by where they come from ("the list you obtained
+in step 1"), never by their value, so a model must actually do every step."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from racesdsl.runtime.answers import _a
+from racesdsl.runtime.composite import (
+    LABELS,
+    MAX_TAG_SCAN,
+    Composite,
+    Symbol,
+    _destructure,
+    _output_type,
+    _Run,
+    infer_lengths,
+    stage_verifier,
+    to_json,
+)
+from racesdsl.runtime.env import Environment, Instance
+from racesdsl.runtime.score import Score
+from racesdsl.runtime.types import TTuple, TType
+from racesdsl.runtime.verifiers import make_verifier
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _task(run: _Run) -> str:
+    """One stage as words; nested composites become indented sub-steps."""
+    if isinstance(run.env, Environment):
+        values = dict(run.params)
+        values.update(run.inputs)
+        values.update({n: Symbol(words) for n, words in run.bound.items()})
+        return _sentence(run.env.render_step(values))
+    kids = [_task(c) for c in run.children]
+    if run.env.op == "par":
+        return "Do these independent parts: " + " ".join(f"({i}) {t}" for i, t in enumerate(kids, 1))
+    steps = " ".join(f"({chr(96 + i)}) {t}" for i, t in enumerate(kids, 1))
+    return f"Do these steps in order and keep the last result: {steps}"
+
+
+def _tag_list(prefix: str, types: list[TType]) -> str:
+    return ", ".join(f"<{prefix}{i}>...</{prefix}{i}> ({_a(t, False, 'JSON ')})" for i, t in enumerate(types, 1))
+
+
+def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, dict[str, Any], dict[str, _Run]]:
+    """The prompt, the reference answer, extra instance data and (for `select`) the
+    pool of labelled steps of one run."""
+    kids = run.children
+    types = [_output_type(k) if not isinstance(k.env, Composite) or k.env.op != "par" else _par_type(k)
+             for k in kids]
+    if comp.op == "seq":
+        lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
+        prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
+                  "each in its own tag: " + _tag_list("step", types) + ".")
+        return prompt, [k.output for k in kids], {}, {}
+    if comp.op == "par":
+        lines = [f"Part {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
+        prompt = ("Solve each of these independent tasks.\n" + "\n".join(lines) + "\n\nGive each part's answer "
+                  "in its own tag: " + _tag_list("part", types) + ".")
+        return prompt, [k.output for k in kids], {}, {}
+    if comp.op == "sort":
+        return _describe_sort(kids, types, rng)
+    return _describe_select(comp, run, rng)
+
+
+def _par_type(run: _Run) -> TType:
+    return TTuple(tuple(_output_type(c) if not isinstance(c.env, Composite) else _par_type(c)
+                        for c in run.children))
+
+
+def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> tuple[str, Any, dict, dict]:
+    order = list(range(len(kids)))
+    rng.shuffle(order)
+    label = {step: LABELS[pos] for pos, step in enumerate(order)}
+    lines = []
+    for step in order:
+        run = kids[step]
+        if step > 0:  # name the step whose result this one consumes, by label
+            run.bound = {n: f"the result of step {label[step - 1]}" for n in run.bound}
+        lines.append(f"Step {label[step]}: {_task(run)}")
+    prompt = ("The steps of a task are listed below in shuffled order. Each step that uses an earlier result "
+              "names the step it comes from. Work out the order, carry out the steps and give the final "
+              "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {_a(types[-1], False, 'JSON ')} "
+              "inside <answer></answer>.")
+    return prompt, kids[-1].output, {"order": [label[s] for s in range(len(kids))]}, {}
+
+
+def _describe_select(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, dict, dict]:
+    pool = [(k, "chain") for k in run.children] + [(d, "distractor") for d in _distractor_runs(comp, run, rng)]
+    order = list(range(len(pool)))
+    rng.shuffle(order)
+    labels = {idx: LABELS[pos] for pos, idx in enumerate(order)}
+    lines = []
+    for idx in order:
+        stage_run = pool[idx][0]
+        stage = stage_run.stage
+        stage_run.bound = {(stage.port or stage_run.env.input_names[0]): "the current value"}
+        lines.append(f"{labels[idx]}: {_task(stage_run)}")
+    start = run.children[0].inputs
+    target = run.output
+    prompt = (f"Start from {to_json(_single(start))}. Using the steps below, each at most once and in an order "
+              f"you choose, reach exactly {to_json(target)}.\n" + "\n".join(lines) +
+              "\n\nGive your plan inside <answer></answer> as a JSON list of step labels in the order you apply "
+              'them, for example ["B", "A"].')
+    answer = [labels[i] for i in range(len(run.children))]
+    by_label = {labels[i]: pool[i][0] for i in range(len(pool))}
+    return prompt, answer, {"target": target, "pool": sorted(by_label)}, by_label
+
+
+def _single(inputs: dict[str, Any]) -> Any:
+    return next(iter(inputs.values())) if len(inputs) == 1 else inputs
+
+
+def _distractor_runs(comp: Composite, run: _Run, rng: random.Random) -> list[_Run]:
+    out = []
+    for stage in comp.distractors:
+        env = stage.env
+        params = env.resolve_params({**stage.fixed})
+        fed_name = stage.port or env.input_names[0]
+        others = {n: draw(rng) for n, draw in env._compiled(params).samplers if n != fed_name}
+        out.append(_Run(stage.label, env, params, others, {fed_name: "the current value"}, None, stage=stage))
+    return out
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _block(completion: str, tag: str) -> str | None:
+    text = completion[-MAX_TAG_SCAN:]
+    end = text.rfind(f"</{tag}>")
+    if end < 0:
+        return None
+    start = text.rfind(f"<{tag}>", 0, end)
+    return None if start < 0 else text[start + len(tag) + 2:end]
+
+
+def _stage_score(run: _Run, block: str | None, reference: Any) -> Score:
+    if block is None:
+        return Score(0.0, "missing")
+    text = f"<answer>{block}</answer>"
+    if isinstance(run.env, Environment):
+        return stage_verifier(run.env, run.params)(text, reference, run.inputs, run.params)
+    t = _output_type(run) if run.env.op != "par" else _par_type(run)
+    return make_verifier("exact", t, "tags")(text, reference, {}, {})
+
+
+def score(comp: Composite, inst: Instance, completion: str) -> Score:
+    if not isinstance(completion, str):
+        return Score(0.0, "the completion is not text")
+    run, _ = _rebuild(comp, inst)
+    kids = run.children
+    if comp.op in ("seq", "par"):
+        tag = "step" if comp.op == "seq" else "part"
+        parts = tuple(_stage_score(k, _block(completion, f"{tag}{i}"), ref)
+                      for i, (k, ref) in enumerate(zip(kids, inst.answer, strict=True), 1))
+        ok = [p.value == 1.0 for p in parts]
+        if comp.op == "seq":
+            if comp.reward == "final":
+                return Score(parts[-1].value, f"final step: {parts[-1].reason}", parts)
+            prefix = next((i for i, good in enumerate(ok) if not good), len(ok))
+            return Score(prefix / len(ok), f"{prefix} of {len(ok)} leading steps correct", parts)
+        if comp.reward == "all":
+            return Score(float(all(ok)), f"{sum(ok)} of {len(ok)} parts correct", parts)
+        return Score(sum(p.value for p in parts) / len(parts), f"{sum(ok)} of {len(ok)} parts correct", parts)
+    if comp.op == "sort":
+        return _stage_score(kids[-1], _block(completion, "answer"), inst.answer)
+    return _score_plan(comp, inst, completion)
+
+
+def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
+    block = _block(completion, "answer")
+    if block is None:
+        return Score(0.0, "no <answer> block found")
+    plan, why = parser_for_labels(block)
+    if why:
+        return Score(0.0, why)
+    run, pool = _rebuild(comp, inst)
+    if len(set(plan)) != len(plan):
+        return Score(0.0, "a step is used more than once")
+    current = _single(run.children[0].inputs)
+    for label in plan:
+        if label not in pool:
+            return Score(0.0, f"there is no step {label}")
+        current, why = _apply(pool[label], current)
+        if why:
+            return Score(0.0, f"step {label}: {why}")
+    if to_json(current) == to_json(inst.input["target"]):
+        return Score(1.0, "the plan reaches the target")
+    return Score(0.0, f"the plan ends at {to_json(current)[:200]}, not the target")
+
+
+def parser_for_labels(block: str) -> tuple[list[str], str | None]:
+    text = block.strip()
+    try:
+        value = json.loads(text) if text.startswith("[") else [s.strip().strip("\"'") for s in text.split(",")]
+    except ValueError:
+        return [], "the plan is not a JSON list of labels"
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return [], "the plan is not a list of step labels"
+    return [v.strip().upper() for v in value], None
+
+
+def _apply(run: _Run, value: Any) -> tuple[Any, str | None]:
+    """Execute one proposed step on the current value; failures are reasons, not errors."""
+    env, stage = run.env, run.stage
+    fed = _destructure(env, next(iter(run.bound)), value)
+    inputs = {**run.inputs, **fed}
+    params = dict(run.params)
+    infer_lengths(stage, params, fed)
+    try:
+        params = env.resolve_params(params)
+        comp = env._compiled(params)
+        for name in env.input_names:
+            why = comp.input_checks[name](inputs.get(name))
+            if why is not None:
+                return None, f"cannot take that value ({why})"
+        return env._solve({n: inputs[n] for n in env.input_names}, params, comp, -1), None
+    except Exception as exc:  # any failure of a proposed step scores 0 with a reason
+        return None, f"fails on that value ({type(exc).__name__})"
+
+
+def _rebuild(comp: Composite, inst: Instance) -> tuple[_Run, dict[str, _Run]]:
+    """Re-run the instance (deterministic per seed and knobs); cached for repeated rollouts."""
+    cache = comp._verifiers
+    key = ("run", inst.id)
+    if key not in cache:
+        run, _, _, _, pool, _ = comp._sample_run(inst.seed, inst.params)
+        cache.clear()
+        cache[key] = (run, pool)
+    return cache[key]
+
+
+def render(comp: Composite, answer: Any) -> str:
+    if comp.op == "seq":
+        return "".join(f"<step{i}>{to_json(v)}</step{i}>" for i, v in enumerate(answer, 1))
+    if comp.op == "par":
+        return "".join(f"<part{i}>{to_json(v)}</part{i}>" for i, v in enumerate(answer, 1))
+    return f"<answer>{to_json(answer)}</answer>"
+
+

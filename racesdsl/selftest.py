@@ -1,0 +1,446 @@
+"""`racesdsl test`: a soundness self-test of loaded environments.
+
+`racesdsl check` proves what types can prove; this runs what they cannot (solvers,
+custom samplers and verifiers, `where` at the ends of param ranges) and reports each
+problem with the seed that reproduces it:
+
+- reference: the reference answer, written as the format instruction asks, scores 1.0;
+- perturbed: near misses (off by one, a dropped element, a wrong type, no answer) score
+  below 1, unless the verifier rightly accepts them (reorderings under `unordered`, values
+  within `tolerance`); a `python` verifier accepting one is only a warning;
+- deterministic: a seed gives the same instance twice, and again from a fresh load;
+- output_type: reference answers inhabit the output type (a failing solver lands here);
+- inputs: sampled inputs inhabit their types and satisfy every `where`;
+- param_ends: sampling works at both ends of every numeric param (every Bool/Enum value);
+- prompt_leak (warning): the prompt shows a non-trivial answer verbatim.
+
+A check never raises: an exception is a failure of the check it escaped from. Composites
+get the checks that need no types: reference, deterministic, the empty completion."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from racesdsl.runtime.answers import format_instruction, parser_for, render_answer
+from racesdsl.runtime.env import Environment, Instance, ParamError, SolverError
+from racesdsl.runtime.score import brief
+from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
+from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
+from racesdsl.runtime.verifiers import exact, tolerance, unordered
+
+try:
+    from racesdsl.runtime.checks import checker_for
+except ImportError:  # before membership checks moved out of values.py
+    from racesdsl.runtime.values import checker_for
+
+__all__ = ["CHECKS", "EnvReport", "Issue", "Report", "render_table", "run_selftest"]
+
+CHECKS = ("reference", "perturbed", "deterministic", "output_type", "inputs", "param_ends", "prompt_leak")
+FRESH_SEEDS = 2  # seeds compared with a fresh load: loading is the slow part
+END_SEEDS = 10  # seeds sampled at each end of a param range
+_EMPTY = object()  # the empty completion, as a near miss
+_UNREAD = object()  # a completion the parser refuses
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A failure or warning. `env.sample(seed)` reproduces it, with the params the message
+    names for `param_ends` ("at n=1: ..."); seed None: not tied to one seed."""
+
+    check: str
+    seed: int | None
+    message: str
+
+
+@dataclass
+class EnvReport:
+    """What the self-test found for one env; `checks` counts runs per check (one per seed)."""
+
+    env: str
+    checks: Counter[str] = field(default_factory=Counter)
+    failures: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def n_checks(self) -> int:
+        return sum(self.checks.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"env": self.env, "ok": self.ok, "checks": dict(self.checks), "seconds": round(self.seconds, 4),
+                "failures": list(map(asdict, self.failures)), "warnings": list(map(asdict, self.warnings))}
+
+
+@dataclass
+class Report:
+    """The self-test of several envs; `ok` when none has a failure (warnings allowed)."""
+
+    envs: list[EnvReport]
+    seeds: int
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self.envs)
+
+    @property
+    def n_checks(self) -> int:
+        return sum(e.n_checks for e in self.envs)
+
+    @property
+    def n_failures(self) -> int:
+        return sum(len(e.failures) for e in self.envs)
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(len(e.warnings) for e in self.envs)
+
+    def to_json(self) -> dict[str, Any]:
+        summary = {"envs": len(self.envs), "checks": self.n_checks, "failures": self.n_failures,
+                   "warnings": self.n_warnings}
+        return {"ok": self.ok, "seeds": self.seeds, "seconds": round(self.seconds, 3), "summary": summary,
+                "envs": [e.to_json() for e in self.envs]}
+
+
+def run_selftest(program: Any, *, seeds: int = 20, names: list[str] | None = None,
+                 progress: Callable[[str], None] | None = None,
+                 search_path: Sequence[str | Path] = ()) -> Report:
+    """Self-test `names` (default `program.roots`) of a `racesdsl.load` result at seeds
+    0..seeds-1. `progress` gets one status line per env as it finishes; `search_path` is
+    passed to the fresh load of `deterministic`. Unknown names raise KeyError."""
+    start = time.perf_counter()
+    fresh = _Fresh(search_path)
+    checked = getattr(program, "checked", None)
+    reports = []
+    for name in (program.roots if names is None else names):
+        env = program[name]
+        info = getattr(checked, "envs", {}).get(env.qualname)
+        path = Path(info.module.path) if info is not None else None
+        report = _Tester(env, path, max(seeds, 0), fresh).run()
+        reports.append(report)
+        if progress is not None:
+            first = report.failures[0] if report.failures else None
+            status = "ok" if first is None else f"{len(report.failures)} failure(s), first: {_where(first)}"
+            progress(f"{report.env}: {status} ({report.n_checks} checks, {report.seconds:.2f}s)")
+    return Report(reports, seeds, time.perf_counter() - start)
+
+
+def render_table(report: Report) -> str:
+    """A plain-text table, one row per env, then the summary line."""
+    rows = [("env", "checks", "failures", "warnings", "first failure")]
+    for e in report.envs:
+        first = e.failures[0] if e.failures else e.warnings[0] if e.warnings else None
+        note = "" if first is None else ("" if e.failures else "warning: ") + _where(first)
+        rows.append((e.env, str(e.n_checks), str(len(e.failures)), str(len(e.warnings)), _cut(note, 160)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)), r[4]]).rstrip() for r in rows]
+    lines.insert(1, "-" * min(max(map(len, lines)), 120))
+    lines.append(f"{len(report.envs)} envs, {report.n_checks} checks, {report.n_failures} failures, "
+                 f"{report.n_warnings} warnings")
+    return "\n".join(lines)
+
+
+def _where(issue: Issue) -> str:
+    seed = "" if issue.seed is None else f" (seed {issue.seed})"
+    return f"{issue.check}{seed}: {issue.message}"
+
+
+def _cut(s: str, limit: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception as a message: ours already say what went wrong, others need their type."""
+    ours = isinstance(exc, SamplingError | SolverError | ParamError)
+    return _cut(str(exc) if ours else f"{type(exc).__name__}: {exc}", 400)
+
+
+class _Fresh:
+    """Each spec file loaded again, once per run: a fresh `Environment` must sample what the
+    first one did (no state hidden in module globals or caches)."""
+
+    def __init__(self, search_path: Sequence[str | Path]) -> None:
+        self.search_path = list(search_path)
+        self.loaded: dict[Path, Any] = {}  # a Program, or the exception loading raised
+
+    def env(self, path: Path, qualname: str) -> Any:
+        if path not in self.loaded:
+            from racesdsl.loader import load  # the checker is heavy: import it only when needed
+
+            try:
+                self.loaded[path] = load(path, self.search_path)
+            except Exception as exc:  # the caller warns: e.g. a module found through a search path
+                self.loaded[path] = exc
+        if isinstance(self.loaded[path], Exception):
+            raise self.loaded[path]
+        return self.loaded[path][qualname]
+
+
+@lru_cache(maxsize=512)
+def _checker(t: TType) -> Callable[[Any], str | None]:
+    return checker_for(t)
+
+
+def _near_misses(v: Any, t: TType) -> list[tuple[str, Any]]:
+    """Values close to `v` that are wrong under an exact verifier (when they differ from `v`);
+    containers get a structural change each and one changed component."""
+    match t:
+        case TBool():
+            return [("flipped", not v)]
+        case TInt():
+            return [("+1", v + 1), ("-1", v - 1)]
+        case TFloat():
+            return [("*1.1+1", v * 1.1 + 1)]
+        case TEnum(values):
+            return [("another literal", x) for x in values[:8] if x != v][:1]
+        case TStr(_, chars, _):
+            alphabet = DEFAULT_CHARS if chars is None else "".join(sorted(chars))
+            other = next((c for c in alphabet if c != v[:1]), "?")
+            changed = [("changed a character", other + v[1:])] if v else []
+            return [*changed, ("appended a character", v + alphabet[:1])]
+        case TList(e) | TSet(e):
+            out: list[tuple[str, Any]] = []
+            j = None if isinstance(t, TSet) else next((j for j in range(1, len(v)) if v[j] != v[0]), None)
+            if j is not None:
+                out.append(("swapped two elements", [v[j], *v[1:j], v[0], *v[j + 1:]]))
+            if v:
+                out += [("dropped the last element", v[:-1]), ("appended a copy", [*v, v[-1]]), ("empty list", [])]
+                for i in dict.fromkeys((0, len(v) - 1)):  # labels name no index: one failure per kind
+                    sub = _one_miss(v[i], e)
+                    if sub is not None:
+                        out.append((f"{'last' if i else 'first'} element: {sub[0]}", [*v[:i], sub[1], *v[i + 1:]]))
+            return out
+        case TTuple(items):
+            return [(f"item {i}: {sub[0]}", (*v[:i], sub[1], *v[i + 1:]))
+                    for i, it in enumerate(items) if (sub := _one_miss(v[i], it)) is not None]
+        case TRecord(fields):
+            return [(f"field `{n}`: {sub[0]}", {**v, n: sub[1]})
+                    for n, ft in fields if (sub := _one_miss(v[n], ft)) is not None]
+    return []
+
+
+def _one_miss(v: Any, t: TType) -> tuple[str, Any] | None:
+    """The first near miss of a component that still fits its type (else the first one)."""
+    misses = _near_misses(v, t)
+    return next((m for m in misses if _checker(t)(m[1]) is None), misses[0] if misses else None)
+
+
+def _raw(value: Any, fmt: str) -> tuple[str, str]:
+    """A value outside the output type written as JSON where the format puts answers:
+    (the completion, the answer text in it)."""
+    text = json.dumps(to_json_value(value), ensure_ascii=False)
+    if fmt == "tags":
+        text = text.replace("<", "\\u003c")
+        return f"<answer>{text}</answer>", text
+    return ("\\boxed{" + text + "}" if fmt == "boxed" else text), text
+
+
+def _texts(value: Any) -> set[str]:
+    """The ways a template may print a value: JSON, Python's str, a bare string."""
+    plain = to_json_value(value)
+    out = {json.dumps(plain, ensure_ascii=False), json.dumps(plain, separators=(",", ":")), str(value)}
+    return out | ({value} if isinstance(value, str) else set())
+
+
+class _Tester:
+    """Runs every check on one env; failures and warnings accumulate in `report`."""
+
+    def __init__(self, env: Any, path: Path | None, seeds: int, fresh: _Fresh) -> None:
+        self.env, self.path, self.seeds, self.fresh = env, path, seeds, fresh
+        self.base = isinstance(env, Environment)
+        self.report = EnvReport(getattr(env, "qualname", str(env)))
+        self.failed: set[str] = set()  # near misses already reported: one failure per kind of miss
+        self.warned: set[str] = set()
+
+    def run(self) -> EnvReport:
+        start = time.perf_counter()
+        checks: list[tuple[str, Callable[[Instance], None]]] = [
+            ("output_type", self.output_type), ("inputs", self.inputs), ("reference", self.reference),
+            ("perturbed", self.perturbed), ("deterministic", self.deterministic), ("prompt_leak", self.leak)]
+        if not self.base:
+            checks = [c for c in checks if c[0] in ("reference", "perturbed", "deterministic")]
+        for seed in range(self.seeds):
+            inst = self.sample(seed)
+            for check, fn in checks if inst is not None else ():
+                with self.guard(check, seed):
+                    fn(inst)
+        if self.base and self.seeds:
+            with self.guard("param_ends", None, count=False):
+                self.param_ends()
+        self.report.seconds = time.perf_counter() - start
+        return self.report
+
+    def fail(self, check: str, seed: int | None, message: str) -> None:
+        self.report.failures.append(Issue(check, seed, message))
+
+    def warn(self, check: str, seed: int | None, message: str, key: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.report.warnings.append(Issue(check, seed, message))
+
+    @contextmanager
+    def guard(self, check: str, seed: int | None, count: bool = True) -> Iterator[None]:
+        self.report.checks[check] += count
+        try:
+            yield
+        except (Exception, SystemExit) as exc:  # a hook calling exit() must not end the self-test
+            self.fail(check, seed, f"the check raised {_describe(exc)}")
+
+    def sample(self, seed: int) -> Instance | None:
+        try:
+            return self.env.sample(seed)
+        except (Exception, SystemExit) as exc:
+            check = "output_type" if isinstance(exc, SolverError) else "inputs"
+            self.report.checks[check] += 1
+            self.fail(check, seed, _describe(exc))
+        return None
+
+    def out(self, inst: Instance) -> TType:
+        return self.env.output_type(**inst.params)
+
+    def output_type(self, inst: Instance) -> None:
+        out = self.out(inst)
+        why = _checker(out)(inst.answer)
+        if why is not None:
+            self.fail("output_type", inst.seed, f"the reference answer {brief(inst.answer, 120)} is outside "
+                                                f"{show(out)}: {why}")
+
+    def inputs(self, inst: Instance) -> None:
+        for name, t in self.env.input_type(**inst.params).items():
+            why = _checker(t)(inst.input.get(name))
+            if why is not None:
+                self.fail("inputs", inst.seed, f"input `{name}` is outside {show(t)}: {why}")
+                return
+        args = [*(inst.input[n] for n in self.env.input_names), *(inst.params[p.name] for p in self.env.params)]
+        for src, holds in self.env.wheres:
+            if not holds(*args):
+                self.fail("inputs", inst.seed, f"`where {src}` does not hold for {brief(inst.input, 160)}")
+
+    def reference(self, inst: Instance) -> None:
+        completion = self.env.render_answer(inst.answer, **inst.params)
+        score = self.env.verify(inst, completion)
+        if score.value != 1.0:
+            self.fail("reference", inst.seed, f"the reference completion {_cut(repr(completion), 120)} scored "
+                                              f"{score.value:g}: {score.reason}")
+
+    def perturbed(self, inst: Instance) -> None:
+        if not self.base:
+            if self.env.verify(inst, "").value >= 1.0:
+                self.fail("perturbed", inst.seed, "the empty completion scored 1.0")
+            return
+        out, fmt, kind = self.out(inst), self.env.answer_format, self.env.verify_kind
+        wrong: Any = {"x": [1]} if isinstance(out, TStr) else "abc"
+        for label, value in [*_near_misses(inst.answer, out), ("wrong type", wrong), ("empty completion", _EMPTY)]:
+            if label in self.failed:
+                continue
+            if value is _EMPTY:
+                completion, meant = "", _UNREAD
+            elif _checker(out)(value) is None:
+                completion, meant = render_answer(value, out, fmt), value
+            else:  # out of type: the lenient parser may still read it as something (judge that)
+                completion, text = _raw(value, fmt)
+                read, why = parser_for(out)(text)
+                meant = read if why is None else _UNREAD
+            if meant is not _UNREAD and self.accepts(meant, inst.answer, out):
+                continue  # equal to the reference, or a difference the verifier rightly ignores
+            if self.env.verify(inst, completion).value < 1.0:
+                continue
+            what = f"the near miss `{label}` ({_cut(repr(completion), 100)}) scored 1.0"
+            if kind == "python":
+                self.warn("perturbed", inst.seed, f"{what}; fine if the verifier accepts alternatives", label)
+            else:
+                self.failed.add(label)
+                self.fail("perturbed", inst.seed, what)
+
+    def accepts(self, value: Any, ref: Any, t: TType) -> bool:
+        """Whether the verifier should score `value` 1: what its kind declares equal."""
+        kind = self.env.verify_kind
+        same = unordered if kind == "unordered" else tolerance(self.env.eps or 0.0) if kind == "tolerance" else exact
+        try:
+            return same(value, ref, t).value == 1.0
+        except Exception:  # a value the comparer cannot take is no match
+            return False
+
+    def deterministic(self, inst: Instance) -> None:
+        diff = _differences(inst, self.env.sample(inst.seed))
+        if diff:
+            self.fail("deterministic", inst.seed, f"sampling the seed twice gave a different {diff}")
+        if inst.seed >= FRESH_SEEDS or self.path is None:
+            return
+        try:
+            other = self.fresh.env(self.path, self.report.env)
+        except Exception as exc:
+            self.warn("deterministic", None, f"could not load {self.path} again to compare: {_describe(exc)}",
+                      "fresh")
+            return
+        diff = _differences(inst, other.sample(inst.seed))
+        if diff:
+            self.fail("deterministic", inst.seed, f"a fresh load of {self.path.name} gave a different {diff}")
+
+    def leak(self, inst: Instance) -> None:
+        out = self.out(inst)
+        if "leak" in self.warned or isinstance(out, TBool | TEnum):  # a choice: prompts name the options
+            return
+        body = inst.prompt.removesuffix("\n\n" + format_instruction(out, self.env.answer_format))
+        known = [t for v in [*inst.input.values(), *inst.params.values()] for t in _texts(v)]
+        for text in sorted(_texts(inst.answer), key=len):
+            if len(text) >= 4 and text in body and not any(text in k for k in known):
+                self.warn("prompt_leak", inst.seed, f"the prompt contains the answer {_cut(text, 80)} verbatim",
+                          "leak")
+                return
+
+    def param_ends(self) -> None:
+        defaults = self.env.resolve_params()
+        ranges = self.env.types(defaults).params
+        for p in self.env.params:
+            for value in _ends(ranges[p.name], p.default):
+                try:
+                    self.env.resolve_params({p.name: value})
+                except ParamError:  # outside the range another param's value allows: not an end
+                    continue
+                self.report.checks["param_ends"] += 1
+                for seed in range(min(self.seeds, END_SEEDS)):  # the first failure says enough
+                    why = self.at_end(seed, {p.name: value})
+                    if why is not None:
+                        self.fail("param_ends", seed, f"at {p.name}={brief(value)}: {why}")
+                        break
+
+    def at_end(self, seed: int, params: dict[str, Any]) -> str | None:
+        try:
+            inst = self.env.sample(seed, **params)
+            score = self.env.verify(inst, self.env.render_answer(inst.answer, **inst.params))
+        except (Exception, SystemExit) as exc:
+            return _describe(exc)
+        return None if score.value == 1.0 else f"the reference answer scored {score.value:g}: {score.reason}"
+
+
+def _ends(t: TType, default: Any) -> list[Any]:
+    """The extreme values of a param type other than its default (every value of Bool/Enum)."""
+    ends: list[Any] = [False, True] if isinstance(t, TBool) else list(t.values) if isinstance(t, TEnum) else []
+    if isinstance(t, TInt | TFloat) and t.range.bounded:
+        lo, hi = t.range.lo, t.range.hi
+        ends = [math.ceil(lo), math.floor(hi)] if isinstance(t, TInt) else [float(lo), float(hi)]
+    return [v for v in dict.fromkeys(ends) if v != default or type(v) is not type(default)]
+
+
+def _differences(a: Instance, b: Instance) -> str:
+    """Which parts of two instances differ, with the first differing values."""
+    fields = [f for f in ("input", "answer", "id", "prompt") if getattr(a, f) != getattr(b, f)]
+    if not fields:
+        return ""
+    first = fields[0]
+    return f"{', '.join(fields)} ({first} {brief(getattr(a, first), 80)}, then {brief(getattr(b, first), 80)})"
