@@ -64,6 +64,9 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0402", "undefined name in template", "A template mentions a name that is neither an input, a param nor a runtime filter."),
     ("E0403", "input not mentioned in prompt", "An input the prompt never mentions makes the task unsolvable."),
     ("E0404", "unknown template filter", "A template uses a filter the runtime does not provide."),
+    ("E0405", "bound input not described symbolically",
+     "A stage that receives an earlier step's result must mention that input only as `{{ name }}`, so the "
+     "composed prompt can say where the value comes from instead of showing it."),
     ("E0501", "unknown name in expression", "An expression uses a name that is not an input, param or comprehension variable."),
     ("E0502", "unknown function", "Only the builtins of the expression language can be called."),
     ("E0503", "wrong arguments", "A builtin is called with the wrong number or kind of arguments."),

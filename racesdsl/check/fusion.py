@@ -9,11 +9,13 @@ checked once and reused."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.resolve import ModuleScope
+from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
@@ -24,6 +26,7 @@ from racesdsl.syntax.printer import print_comp
 REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
 MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
 SELECT_POOL = 8
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 SUGGEST_LIMIT = 2000
 
 
@@ -64,6 +67,7 @@ class FusionChecker:
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
         self.producers: dict[int, _Producer] = {}  # base stages, for `help:` suggestions
+        self.reported_symbolic: set[tuple[str, str]] = set()  # E0405 once per env input
 
     def composite(self, decl: A.ComposeDecl, scope: ModuleScope) -> CompositeInfo | None:
         qual = f"{scope.name}.{decl.name}"
@@ -140,6 +144,7 @@ class FusionChecker:
             expected = resolve_type(env.input(name).texpr, ctx)
             if incoming is not None:
                 self._assign(incoming, t, expected, name, env.name, node, (env, ranges, free))
+        self._symbolic(env, list(fed), node)
         out_ctx = TypeContext(env.module, ranges, frozenset(), None)
         output = resolve_type(env.output_texpr, out_ctx) if env.output_texpr else T.TAny()
         for n in free:
@@ -150,6 +155,26 @@ class FusionChecker:
         stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
         self.producers[id(stage)] = _Producer(env, node, ranges, free)
         return stage, Signature(inputs, output, env.exact, True)
+
+    def _symbolic(self, env: EnvInfo, names: list[str], node: A.StageRef) -> None:
+        """A fed input is described by words ("the list you obtained in step 1"): its
+        template may print it, but not index, filter or iterate over it (E0405)."""
+        clause = env.decl.first(A.StepClause) or env.decl.first(A.PromptClause)
+        if clause is None or not names:
+            return
+        text = template_source(clause.template).text
+        tags = _TAG.findall(text)
+        for name in names:
+            word = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
+            bad = [t for t in tags if word.search(t) and not re.fullmatch(rf"\{{\{{-?\s*{re.escape(name)}\s*-?\}}\}}", t)]
+            key = (env.qualname, name)
+            if bad and key not in self.reported_symbolic:
+                self.reported_symbolic.add(key)
+                self.diags.append(error(
+                    "E0405", f"`{env.name}` uses its input `{name}` as `{bad[0][:60]}`, so it cannot describe a "
+                    "value it receives from an earlier step", clause.template.span,
+                    f"add a `step` template that mentions `{{{{ {name} }}}}` only as is",
+                    f"`{env.name}` receives `{name}` at {node.span}"))
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
         fixed: dict[str, T.Interval] = {}
@@ -304,6 +329,11 @@ class FusionChecker:
         if pool > SELECT_POOL:
             self.diags.append(error("E0316", f"`select` offers {pool} steps; at most {SELECT_POOL} are allowed",
                                     node.span, "drop some distractors"))
+        for ref in [node.stages[0], *node.distractors]:  # every pool step acts on "the current value"
+            sym = scope.lookup(ref.name) if isinstance(ref, A.StageRef) else None
+            if sym is not None and sym.kind == "env":
+                env = self.envs[sym.qualname]
+                self._symbolic(env, [ref.port or env.inputs[0].name], ref)
         for d in node.distractors:
             child, _ = self._stage(d, scope, None, _Walk())  # distractors add no knobs
             stage.distractors.append(child)
