@@ -231,3 +231,45 @@ def graph(
                 _write_atomic(output, svg)
         sys.stdout.write(json.dumps(stats, indent=2) + "\n" if as_json else summary(stats))
     raise typer.Exit(EXIT_OK)
+
+
+@app.command(name="test")
+def test_(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="`.races` files or folders.")],
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per environment (0 .. N-1).")] = 20,
+    fmt: Annotated[str, typer.Option("--format", metavar="[table|json]", help="Report format.")] = "table",
+    env: Annotated[list[str] | None, typer.Option("--env", help="Only these envs (repeatable).")] = None,
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """Soundness self-test of every environment; exits 1 on any failure.
+
+    Checks that the reference answer scores 1, near misses score less, sampling
+    is deterministic, solver outputs and sampled inputs inhabit their types, both
+    ends of every param range sample, and prompts do not leak the answer."""
+    if fmt not in ("table", "json"):
+        raise _fail(f"--format must be table or json, got `{fmt}`", EXIT_USAGE)
+    with guard(debug):
+        from racesdsl.selftest import render_table, run_selftest
+
+        program = _load_many(paths, path)
+        try:
+            report = run_selftest(program, seeds=seeds, names=env or None, search_path=path or ())
+        except KeyError as exc:
+            raise _fail(f"no environment {exc}", EXIT_USAGE) from None
+        text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
+        sys.stdout.write(text.rstrip("\n") + "\n")
+        code = EXIT_OK if report.ok else EXIT_SPEC_ERRORS
+    raise typer.Exit(code)
+
+
+def _load_many(paths: list[Path], search_path: list[Path] | None) -> Program:
+    from racesdsl.errors import InputError, SpecError
+    from racesdsl.loader import load
+
+    try:
+        return load(paths, search_path or ())
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except SpecError as exc:
+        raise _fail(f"the specs have errors: {exc}; run `racesdsl check`", EXIT_SPEC_ERRORS) from None

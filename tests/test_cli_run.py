@@ -105,3 +105,16 @@ def test_compile_writes_a_package_and_check_detects_staleness(tmp_path: Path) ->
     stale = run("compile", "tasks.races", "-o", "build", "--check", cwd=tmp_path)
     assert stale.returncode == 1 and "stale: build/tasks/tasks.py" in stale.stdout
     assert run("compile", "tasks.races", "-o", "build", "--package", "not-valid", cwd=tmp_path).returncode == 2
+
+
+def test_selftest_command_exit_codes(tmp_path: Path) -> None:
+    broken = ROOT / "tests" / "fixtures" / "broken"
+    ok = run("test", str(ROOT / "specs" / "lists.races"), "--seeds", "3", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.rstrip().endswith("0 failures, 0 warnings")
+    bad = run("test", str(broken), "--seeds", "3", "--format", "json", cwd=tmp_path)
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False and report["summary"]["failures"] > 0
+    assert run("test", str(broken), "--format", "xml", cwd=tmp_path).returncode == 2
+    assert run("test", str(ROOT / "specs" / "lists.races"), "--env", "nope", cwd=tmp_path).returncode == 2

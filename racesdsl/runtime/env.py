@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
@@ -20,6 +20,9 @@ from racesdsl.runtime.seeds import identity, params_key
 from racesdsl.runtime.templates import compile_template
 from racesdsl.runtime.values import SamplingError, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_TRIES = 1000
 
@@ -286,3 +289,16 @@ class Environment:
 
     def output_type(self, **params: Any) -> Any:
         return self._compiled(self.resolve_params(params)).types.output
+
+    def input_model(self, **params: Any) -> type[BaseModel]:
+        """A pydantic model of the inputs at these params: validation at the boundaries,
+        JSON schema, tooling (never on the hot path, so pydantic is imported here)."""
+        from racesdsl.runtime.models import input_model
+
+        return input_model(self, **params)
+
+    def output_model(self, **params: Any) -> type[BaseModel]:
+        """A pydantic model of the answer at these params: one field, `value`."""
+        from racesdsl.runtime.models import output_model
+
+        return output_model(self, **params)
