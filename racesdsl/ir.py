@@ -103,6 +103,7 @@ class CompositeInfo:
     root: StageInfo
     signature: Signature
     knobs: list[Knob]
+    module: object = None  # racesdsl.check.resolve.ModuleScope declaring it
 
     @property
     def name(self) -> str:

@@ -94,7 +94,8 @@ def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
 def _build_op(qualname: str, doc: str, node: StageInfo, envs: dict, built: dict, knob_defaults: dict,
               knob_ranges: dict) -> Composite:
     op: A.OpExpr = node.ref
-    reward = next((o.value for o in op.options if o.name == "reward"), "prefix" if op.op == "seq" else "mean")
+    default = {"seq": "prefix", "par": "mean"}.get(op.op, "final")  # sort and select score the final answer
+    reward = next((o.value for o in op.options if o.name == "reward"), default)
     return Composite(qualname, doc, op.op, [_build_stage(c, envs, built) for c in node.children],
                      knob_defaults, knob_ranges, reward, [_build_stage(d, envs, built) for d in node.distractors])
 

@@ -208,3 +208,17 @@ def test_writer_rewrites_only_stale_files_and_never_clobbers_foreign_ones(tmp_pa
     target.write_text("handwritten = True\n")
     with pytest.raises(FileExistsError):
         write_files(files, tmp_path)
+
+
+def test_compiled_composites_match_load(tmp_path: Path) -> None:
+    spec = ROOT / "tests" / "fixtures" / "language" / "compositions.races"
+    write_files(package_files(check_paths([spec]).program, "comp_pkg"), tmp_path)
+    code = ("import json, sys, racesdsl, comp_pkg; loaded = racesdsl.load(sys.argv[1]); "
+            "envs = comp_pkg.environments(); names = sorted(loaded.checked.composites); "
+            "print(json.dumps([[loaded[q].sample(s).to_dict() == envs[q].sample(s).to_dict(), "
+            "envs[q].verify(envs[q].sample(s), loaded[q].render_answer(loaded[q].sample(s).answer)).value] "
+            "for q in names for s in range(20)] + [len(names)]))")
+    run = subprocess.run([sys.executable, "-c", code, str(spec)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    *rows, count = json.loads(run.stdout)
+    assert count == 6 and rows and all(same and value == 1.0 for same, value in rows)

@@ -77,7 +77,7 @@ class FusionChecker:
         walk = _Walk()
         root, sig = self._stage(decl.body, scope, None, walk)
         self.active.discard(qual)
-        info = CompositeInfo(qual, decl, root, sig, walk.knobs) if sig is not None else None
+        info = CompositeInfo(qual, decl, root, sig, walk.knobs, scope) if sig is not None else None
         self.done[qual] = info
         return info
 

@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from racesdsl import __version__
-from racesdsl.codegen.module import module_source
+from racesdsl.codegen.composites import composites_source
+from racesdsl.codegen.module import env_ident, module_source
 from racesdsl.codegen.pyexpr import py_name
 from racesdsl.ir import Program
 
@@ -54,19 +55,38 @@ def get(name: str):
 
 def package_files(program: Program, package: str) -> dict[str, str]:
     """Relative path -> file text for the whole package (deterministic)."""
+    from racesdsl.loader import build_composite, execute_module  # composites are built as load() builds them
+
     by_module: dict[object, list] = {}
     for info in program.envs.values():
         by_module.setdefault(info.module, []).append(info)
+    comps_by_module: dict[object, list] = {}
+    for cinfo in program.composites.values():
+        comps_by_module.setdefault(cinfo.module, []).append(cinfo)
+        by_module.setdefault(cinfo.module, [])
+    envs: dict = {}
+    sources: dict[object, str] = {}
+    for scope, infos in by_module.items():
+        sources[scope] = module_source(scope, infos)
+        namespace = execute_module(sources[scope], scope.name, Path(scope.path))
+        envs.update({f"{scope.name}.{n}": e for n, e in namespace["ENVIRONMENTS"].items()})
+    built: dict = {}
     files: dict[str, str] = {}
     modules = []
-    for scope, infos in by_module.items():
+    for scope in by_module:
         name = py_name(scope.name)
         modules.append(name)
-        files[f"{package}/{name}.py"] = module_source(scope, infos)
-    sources = ", ".join(sorted(f"{Path(s.path).name}" for s in by_module)) or "no specs"
+        text = sources[scope]
+        comps = [build_composite(c, envs, built) for c in comps_by_module.get(scope, [])]
+        if comps:
+            block, names = composites_source(scope.name, comps)
+            entries = "".join(f"ENVIRONMENTS[{n!r}] = {env_ident(n)}\n" for n in names)
+            text = text + block + "\n" + entries
+        files[f"{package}/{name}.py"] = text
+    sources_list = ", ".join(sorted(f"{Path(s.path).name}" for s in by_module)) or "no specs"
     example = next((q.rsplit(".", 1)[-1] for q in program.roots if q in program.envs), "env")
     files[f"{package}/__init__.py"] = _INIT.format(
-        header=HEADER, version=__version__, sources=sources, package=package, example=example,
+        header=HEADER, version=__version__, sources=sources_list, package=package, example=example,
         modules=tuple(modules))
     return dict(sorted(files.items()))
 
