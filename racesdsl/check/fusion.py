@@ -20,12 +20,14 @@ from racesdsl.check.typeexpr import TypeContext, resolve_type
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
 from racesdsl.runtime import types as T
+from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_comp
 
 REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
 MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
 SELECT_POOL = 8
+_FILTERS = "|".join(RUNTIME_FILTERS)  # they print a described value as its words
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 SUGGEST_LIMIT = 2000
 
@@ -67,7 +69,6 @@ class FusionChecker:
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
         self.producers: dict[int, _Producer] = {}  # base stages, for `help:` suggestions
-        self.reported_symbolic: set[tuple[str, str]] = set()  # E0405 once per env input
 
     def composite(self, decl: A.ComposeDecl, scope: ModuleScope) -> CompositeInfo | None:
         qual = f"{scope.name}.{decl.name}"
@@ -158,7 +159,8 @@ class FusionChecker:
 
     def _symbolic(self, env: EnvInfo, names: list[str], node: A.StageRef) -> None:
         """A fed input is described by words ("the list you obtained in step 1"): its
-        template may print it, but not index, filter or iterate over it (E0405)."""
+        template may print it (`{{ xs }}`, or through a runtime filter such as
+        `{{ xs | json }}`), but not index it, read its fields or loop over it (E0405)."""
         clause = env.decl.first(A.StepClause) or env.decl.first(A.PromptClause)
         if clause is None or not names:
             return
@@ -166,14 +168,14 @@ class FusionChecker:
         tags = _TAG.findall(text)
         for name in names:
             word = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
-            bad = [t for t in tags if word.search(t) and not re.fullmatch(rf"\{{\{{-?\s*{re.escape(name)}\s*-?\}}\}}", t)]
-            key = (env.qualname, name)
-            if bad and key not in self.reported_symbolic:
-                self.reported_symbolic.add(key)
+            plain = re.compile(rf"\{{\{{-?\s*{re.escape(name)}\s*(\|\s*({_FILTERS})\s*)?-?\}}\}}")
+            bad = [t for t in tags if word.search(t) and not plain.fullmatch(t)]
+            if bad:
                 self.diags.append(error(
                     "E0405", f"`{env.name}` uses its input `{name}` as `{bad[0][:60]}`, so it cannot describe a "
                     "value it receives from an earlier step", clause.template.span,
-                    f"add a `step` template that mentions `{{{{ {name} }}}}` only as is",
+                    f"give it a `step` template that prints `{name}` whole: `{{{{ {name} }}}}` or "
+                    f"`{{{{ {name} | json }}}}`",
                     f"`{env.name}` receives `{name}` at {node.span}"))
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:

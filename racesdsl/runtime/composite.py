@@ -31,10 +31,6 @@ class _Redraw(Exception):
     """A later stage's `where` failed on a computed input: draw the chain again."""
 
 
-class Symbol(str):
-    """A bound input in a step description: renders as words, not as a value."""
-
-
 @dataclass(eq=False)
 class Stage:
     """One occurrence of an env (or a nested composite) inside a composite."""

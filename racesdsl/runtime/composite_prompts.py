@@ -15,7 +15,6 @@ from racesdsl.runtime.composite import (
     LABELS,
     MAX_TAG_SCAN,
     Composite,
-    Symbol,
     _destructure,
     _output_type,
     _Run,
@@ -25,6 +24,7 @@ from racesdsl.runtime.composite import (
 )
 from racesdsl.runtime.env import Environment, Instance
 from racesdsl.runtime.score import Score
+from racesdsl.runtime.templates import Symbol
 from racesdsl.runtime.types import TTuple, TType
 from racesdsl.runtime.verifiers import make_verifier
 

@@ -24,6 +24,21 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+class Symbol(str):
+    """A value described in words ("the list you obtained in step 1"): composed
+    prompts pass these for inputs fed by an earlier step. Every runtime filter
+    prints a Symbol as its words."""
+
+
+def _symbolic(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+    def wrapped(value: Any) -> str:
+        return str.__str__(value) if isinstance(value, Symbol) else fn(value)
+
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
 def _json(value: Any) -> str:
     """Compact one-line JSON (tuples become lists, key order kept)."""
     return json.dumps(value, sort_keys=False, separators=(", ", ": "), ensure_ascii=False, default=_default)
@@ -54,7 +69,8 @@ def _bullets(values: Any) -> str:
 
 
 RUNTIME_FILTERS: Mapping[str, Callable[[Any], str]] = MappingProxyType(
-    {"json": _json, "listing": _listing, "bullets": _bullets, "pretty": _pretty}
+    {name: _symbolic(fn) for name, fn in
+     {"json": _json, "listing": _listing, "bullets": _bullets, "pretty": _pretty}.items()}
 )
 
 
