@@ -71,6 +71,8 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses seed + i.")] = 0,
     param: Annotated[list[str] | None, typer.Option("--param", metavar="NAME=VALUE", help="Set a param (repeatable).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); output is identical "
+                                         "for any number.")] = 0,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
@@ -84,12 +86,14 @@ def sample(
         params = dict(parse_param(p) for p in param or ())
         if params and len(names) != 1:
             raise _fail("--param needs one environment: write SPEC:ENV", EXIT_USAGE)
-        lines = []
+        from racesdsl.parallel import default_workers, sample_rows
+
         try:
-            for name in names:
-                for i in range(n):
-                    inst = program[name].sample(seed + i, **params)
-                    lines.append(json.dumps(inst.to_dict(), ensure_ascii=False))
+            for name in names:  # validate params once, here, so a bad one is a usage error
+                program[name].resolve_params(params)
+            spec_path = spec.partition(":")[0]
+            rows = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or ())
+            lines = [json.dumps(row, ensure_ascii=False) for row in rows]
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except (SamplingError, SolverError) as exc:

@@ -118,3 +118,12 @@ def test_selftest_command_exit_codes(tmp_path: Path) -> None:
     assert report["ok"] is False and report["summary"]["failures"] > 0
     assert run("test", str(broken), "--format", "xml", cwd=tmp_path).returncode == 2
     assert run("test", str(ROOT / "specs" / "lists.races"), "--env", "nope", cwd=tmp_path).returncode == 2
+
+
+def test_sample_output_is_identical_for_any_worker_count(tmp_path: Path) -> None:
+    spec(tmp_path)
+    outs = {w: run("sample", "tasks.races:halve", "-n", "600", "--seed", "11", "--workers", w, cwd=tmp_path)
+            for w in ("1", "2")}
+    assert all(r.returncode == 0 for r in outs.values()), [r.stderr for r in outs.values()]
+    assert outs["1"].stdout == outs["2"].stdout
+    assert len(outs["1"].stdout.splitlines()) == 600
