@@ -138,8 +138,11 @@ def reasoning_gym_rates(name: str) -> tuple[float, float] | None:
     data = reasoning_gym.create_dataset(name, size=n, seed=1)
     sample = rate(lambda i: data[i], n=n)
     entry = data[0]
-    right = f"<answer>{entry['answer']}</answer>"
-    verify = rate(lambda i: data.score_answer(extract_answer(right), entry), n=n * 4)
+    right = PREFIX + f"<answer>{entry['answer']}</answer>"
+    # A wrong answer of the right kind: the reference with its last character changed.
+    wrong = PREFIX + f"<answer>{entry['answer'][:-1]}{'1' if entry['answer'][-1:] != '1' else '2'}</answer>"
+    assert data.score_answer(extract_answer(right), entry) == 1.0
+    verify = rate(lambda i: data.score_answer(extract_answer(right if i % 2 else wrong), entry), n=n * 4)
     return sample, verify
 
 

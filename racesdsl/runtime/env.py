@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
@@ -215,14 +216,29 @@ class Environment:
         prompt = self.render_prompt(values | inputs) + comp.instruction
         return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
 
+    def _getters(self) -> tuple[Callable[[dict], tuple], Callable[[dict], tuple]]:
+        """Tuple getters for inputs and params in declaration order: expression solvers
+        and `where`s take them positionally (built once; the hot path only calls them)."""
+        got = self._lazy.get("getters")
+        if got is None:
+            def getter(names: list[str]) -> Callable[[dict], tuple]:
+                if not names:
+                    return lambda d: ()
+                get = itemgetter(*names)
+                return (lambda d: (get(d),)) if len(names) == 1 else get
+
+            got = self._lazy["getters"] = (getter(self.input_names), getter([p.name for p in self.params]))
+        return got
+
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         if not self.wheres:
             return self._draw_once(rng, params, comp)
         failed = ""
-        param_values = [params[p.name] for p in self.params]
+        get_inputs, get_params = self._getters()
+        param_values = get_params(params)
         for _ in range(MAX_TRIES):
             inputs = self._draw_once(rng, params, comp)
-            args = [*(inputs[n] for n in self.input_names), *param_values]
+            args = get_inputs(inputs) + param_values
             failed = next((src for src, fn in self.wheres if not fn(*args)), "")
             if not failed:
                 return inputs
@@ -250,7 +266,8 @@ class Environment:
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
         try:
             if self.solve_ref is None:  # compiled expressions take inputs then params, positionally
-                answer = self.solve_fn(*(inputs[n] for n in self.input_names), *(params[p.name] for p in self.params))
+                get_inputs, get_params = self._getters()
+                answer = self.solve_fn(*get_inputs(inputs), *get_params(params))
             else:
                 fn, takes = self._get("solve")
                 answer = fn(**inputs, **{p: params[p] for p in takes})

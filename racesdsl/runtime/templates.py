@@ -101,19 +101,13 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def fast_renderer(text: str) -> Callable[[Mapping[str, Any]], str] | None:
-    """For a template made only of text and `{{ name }}`, a renderer that skips
-    jinja's per-call context (it dominates sampling otherwise); None when the
-    template uses anything more. jinja prints a value with `str()`, as this does."""
+    """For a template made only of text and `{{ name }}`, a `str.format_map` renderer
+    that skips jinja's per-call context (it dominates sampling otherwise); None when
+    the template uses anything more. Both print a value with `str()`."""
     pieces = _PLACEHOLDER.split(text)
     literals, names = pieces[0::2], pieces[1::2]
     if any(mark in lit for lit in literals for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
         return None
-
-    def render(values: Mapping[str, Any]) -> str:
-        out = [literals[0]]
-        for name, lit in zip(names, literals[1:], strict=True):
-            out.append(str(values[name]))
-            out.append(lit)
-        return "".join(out)
-
-    return render
+    escaped = [lit.replace("{", "{{").replace("}", "}}") for lit in literals]
+    fmt = escaped[0] + "".join(f"{{{name}}}{lit}" for name, lit in zip(names, escaped[1:], strict=True))
+    return fmt.format_map

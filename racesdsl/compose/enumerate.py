@@ -1,0 +1,447 @@
+"""Automatic composition search (`racesdsl enumerate`): new tasks from base envs.
+
+Why a search at all: an env `X -> Y` followed by one `Y -> Z` is a new,
+verifiable task, and the fusion graph says which pairs fit. The search is the
+type-indexed randomized breadth-first search of the RACES paper: base envs are
+indexed by the envs that may follow them (`seq_edges`, decided by the real
+fusion checker); level 1 is the single envs, level k extends level k-1 chains
+by random legal successors. Candidates are drawn round-robin over (depth, op):
+`seq` and `sort` of a chain, `select` of a chain plus 1-3 distractors taking
+the same kind of input as its first stage, and `par` bundles of 2..depth
+independent envs or chains (depth = base stages, distractors not counted).
+
+Every candidate is checked statically by the fusion checker on its AST (no
+text is re-parsed) and, if legal, built as a runtime `Composite` from the
+checked IR and run on `samples` seeds. It is rejected when sampling fails
+(`sampling_error`) or a solver raises (`solver_error`), when its reference
+answer does not score 1 (`reference`), when its final result (every part's,
+for `par`; the target, for `select`) is the same on every sample
+(`constant`), or when a stage of a chain returns the value it was fed on
+every sample (`identity_stage`).
+
+Candidates are generated in the parent from one `random.Random(seed)`; only
+their judging runs in worker processes, and verdicts are read back in
+candidate order, so the output is the same for any number of workers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from racesdsl.check.resolve import ModuleScope, Symbol
+from racesdsl.compose.graph import _DecidingChecker, seq_edges
+from racesdsl.ir import EnvInfo, Program
+from racesdsl.loader import build_composite, load
+from racesdsl.resources import stdlib_dir
+from racesdsl.runtime import types as T
+from racesdsl.runtime.composite import Composite, _Run, to_json
+from racesdsl.runtime.env import SolverError
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_comp, print_module
+
+__all__ = ["OPS", "REASONS", "EnumerationResult", "Judge", "Survivor", "enumerate_compositions"]
+
+OPS = ("seq", "par", "sort", "select")
+REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", "identity_stage")
+CHUNK = 16  # candidates per worker task: small enough to stop soon after the limit
+FANOUT = 3  # successors tried per chain when a level is extended (level 2 takes them all)
+MAX_DEPTH = 7  # a `select` pool holds at most 8 steps and needs one distractor
+SCOPE = "enumerated"
+
+
+@dataclass(frozen=True)
+class Survivor:
+    """A kept composition: its name in `.source`, operator, depth and AST."""
+
+    name: str
+    op: str
+    depth: int
+    expr: A.OpExpr
+
+    text = property(lambda self: print_comp(self.expr))
+
+
+@dataclass
+class EnumerationResult:
+    """`.source` is a `.races` module; check it with `search_path` as extra `use` folders."""
+
+    source: str
+    stats: dict[str, Any]
+    survivors: list[Survivor]
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (composition, reason), in order
+    search_path: list[Path] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ judging
+
+
+def _bindings(envs: dict[str, EnvInfo], roots: Sequence[Path]) -> dict[Path, tuple[str, A.UseDecl]]:
+    """Module file -> (the name its envs are written with, the `use` line): std
+    modules as `std.m`, others relative to the first root folder holding them."""
+    std = stdlib_dir().resolve()
+    out: dict[Path, tuple[str, A.UseDecl]] = {}
+    taken: set[str] = set()
+    for path in sorted({Path(e.module.path) for e in envs.values()}):
+        parts: tuple[str, ...] = (path.stem,)
+        for root, prefix in [(std, ("std",)), *((r, ()) for r in roots)]:
+            if path.is_relative_to(root):
+                parts = (*prefix, *path.relative_to(root).with_suffix("").parts)
+                break
+        bind, n = parts[-1], 1
+        while bind in taken:  # two modules of one name: alias the later ones
+            n += 1
+            bind = "_".join(parts) if n == 2 else f"{'_'.join(parts)}_{n}"
+        taken.add(bind)
+        out[path] = (bind, A.UseDecl(parts, None if bind == parts[-1] else bind))
+    return out
+
+
+class Judge:
+    """Decides one candidate: static check, then the execution filter. Built
+    once per process from the spec paths (workers build their own)."""
+
+    def __init__(self, paths: Sequence[str | Path], search_path: Sequence[str | Path] = ()) -> None:
+        self.key = ([str(p) for p in paths], [str(p) for p in search_path])
+        loaded = load(list(paths), list(search_path))
+        self.runtime = {q: loaded[q] for q in loaded}
+        checked = loaded.checked
+        self.envs = {q: checked.envs[q] for q in checked.roots if q in checked.envs}
+        folders = [Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent for p in paths]
+        self.roots = list(dict.fromkeys([*folders, *(Path(p).resolve() for p in search_path)]))
+        self.bindings = _bindings(self.envs, self.roots)
+        self.scope = ModuleScope(SCOPE, Path("."), "<enumerate>", None)
+        for env in self.envs.values():
+            bind = self.bindings[Path(env.module.path)][0]
+            self.scope.own[bind] = Symbol("module", env.module.name, env.module)
+
+    def ref(self, qualname: str) -> A.StageRef:
+        """A base env as a stage, named through its module's binding."""
+        env = self.envs[qualname]
+        return A.StageRef((self.bindings[Path(env.module.path)][0], env.name))
+
+    def describable(self, qualname: str) -> bool:
+        """Whether the env may act on "the current value" (select's first stage and pool, E0405)."""
+        env, diags = self.envs[qualname], []
+        if env.inputs:
+            _DecidingChecker(self.envs, diags)._symbolic(env, [env.inputs[0].name], self.ref(qualname))
+        return bool(env.inputs) and not diags
+
+    def verdict(self, index: int, expr: A.OpExpr, samples: int) -> str | None:
+        """None for a survivor, else the rejection reason (one of REASONS)."""
+        diags: list = []
+        info = _DecidingChecker(self.envs, diags).composite(A.ComposeDecl(f"c_{index}", None, expr), self.scope)
+        if info is None or any(d.is_error for d in diags):
+            return "static"
+        comp = build_composite(info, self.runtime, {})
+        finals: list[tuple[str, ...]] = []
+        same: set[tuple[int, ...]] | None = None
+        for seed in range(samples):
+            try:
+                inst = comp.sample(seed)
+            except SolverError:
+                return "solver_error"
+            except Exception:  # SamplingError, a `where` no computed value meets, a bad custom sampler
+                return "sampling_error"
+            try:
+                ok = comp.verify(inst, comp.render_answer(inst.answer)).value == 1.0
+            except Exception:  # an answer that cannot even be rendered is a broken reference
+                ok = False
+            if not ok:
+                return "reference"
+            run = _run_of(comp, inst)
+            finals.append(tuple(to_json(r.output) for r in (run.children if comp.op == "par" else [run])))
+            ident = _identity_stages(run, None, ())
+            same = ident if same is None else same & ident
+        if samples > 1 and any(len({f[i] for f in finals}) == 1 for i in range(len(finals[0]))):
+            return "constant"
+        return "identity_stage" if same else None
+
+
+def _run_of(comp: Composite, inst: Any) -> _Run:
+    """The stage-by-stage run of an instance: `verify` has just rebuilt and cached it."""
+    cached = comp._verifiers.get(("run", inst.id))
+    return cached[0] if cached else comp._sample_run(inst.seed, inst.params)[0]
+
+
+def _identity_stages(run: _Run, incoming: Any, path: tuple[int, ...]) -> set[tuple[int, ...]]:
+    """Positions of base stages whose output equals the value they were fed (a
+    stage fed nothing, such as a first stage or a `par` part, is compared with
+    its sampled input)."""
+    out: set[tuple[int, ...]] = set()
+    chain = run.env.op != "par"
+    value = incoming
+    for i, child in enumerate(run.children):
+        fed = value if chain else None if incoming is None else incoming[i]
+        if isinstance(child.env, Composite):
+            out |= _identity_stages(child, fed, (*path, i))
+        else:
+            if fed is None:
+                fed = next(iter(child.inputs.values())) if len(child.inputs) == 1 else child.inputs
+            if to_json(child.output) == to_json(fed):
+                out.add((*path, i))
+        value = child.output
+    return out
+
+
+# ------------------------------------------------------------------- search
+
+
+def _family(t: T.TType) -> str:
+    """A coarse shape of a type: steps in one select pool must take the same shape."""
+    if isinstance(t, (T.TList, T.TSet)):
+        return f"{type(t).__name__}[{_family(t.elem)}]"
+    if isinstance(t, T.TTuple):
+        return "Tuple[" + ",".join(_family(x) for x in t.items) + "]"
+    if isinstance(t, T.TRecord):
+        return "Record[" + ",".join(n for n, _ in t.fields) + "]"
+    return "Num" if isinstance(t, (T.TInt, T.TFloat)) else type(t).__name__
+
+
+class _Search:
+    """The candidate stream: deterministic for one `random.Random`."""
+
+    def __init__(self, judge: Judge, ops: Sequence[str], lo: int, hi: int, rng: random.Random, cap: int) -> None:
+        self.judge, self.ops, self.lo, self.hi, self.rng, self.cap = judge, ops, lo, hi, rng, cap
+        self.names = sorted(judge.envs)
+        self.edges = seq_edges(Program(envs=judge.envs))
+        self.succ: dict[str, list[str]] = {}
+        for a, b in self.edges:
+            self.succ.setdefault(a, []).append(b)
+        self.levels = self._levels(cap)
+        self.pools: dict[str, list[str]] = {}  # input family -> envs that can act on such a value
+        for q in self.names if "select" in ops else ():
+            if self.judge.describable(q):
+                self.pools.setdefault(self._family(q), []).append(q)
+
+    def _family(self, qualname: str) -> str:
+        env = self.judge.envs[qualname]
+        return _family(env.inputs[0].type) if env.inputs else ""
+
+    def _levels(self, cap: int) -> dict[int, list[tuple[str, ...]]]:
+        levels = {1: [(n,) for n in self.names]}
+        for k in range(2, self.hi + 1):
+            nxt: list[tuple[str, ...]] = []
+            for chain in levels[k - 1]:
+                succ = self.succ.get(chain[-1], [])
+                picks = succ if k == 2 else self.rng.sample(succ, min(FANOUT, len(succ)))
+                nxt.extend((*chain, b) for b in picks)
+                if len(nxt) >= cap:
+                    break
+            self.rng.shuffle(nxt)
+            levels[k] = nxt[:cap]
+        return levels
+
+    def candidates(self) -> Iterator[tuple[str, int, A.OpExpr]]:
+        """(op, depth, expr), round-robin over every (depth, op) until each runs dry."""
+        makers = {"seq": self._chains, "sort": self._chains, "select": self._selects, "par": self._pars}
+        streams = {(d, op): makers[op](op, d) for d in range(self.lo, self.hi + 1) for op in self.ops}
+        while streams:
+            for key in list(streams):
+                expr = next(streams[key], None)
+                if expr is None:
+                    del streams[key]
+                else:
+                    yield key[1], key[0], expr
+
+    def _chain(self, op: str, chain: tuple[str, ...], distractors: Sequence[str] = ()) -> A.OpExpr:
+        return A.OpExpr(op, tuple(map(self.judge.ref, chain)), (), tuple(map(self.judge.ref, distractors)))
+
+    def _chains(self, op: str, d: int) -> Iterator[A.OpExpr]:
+        order = list(self.levels[d])
+        self.rng.shuffle(order)
+        for chain in order:
+            yield self._chain(op, chain)
+
+    def _selects(self, op: str, d: int) -> Iterator[A.OpExpr]:
+        order = list(self.levels[d])
+        self.rng.shuffle(order)
+        for chain in order:
+            family = self._family(chain[0])
+            pool = [q for q in self.pools.get(family, []) if q not in chain]
+            if chain[0] in self.pools.get(family, ()) and pool:
+                k = self.rng.randint(1, min(3, len(pool), 8 - d))
+                yield self._chain(op, chain, self.rng.sample(pool, k))
+
+    def _pars(self, op: str, d: int, patience: int = 200) -> Iterator[A.OpExpr]:
+        seen: set[str] = set()
+        misses = 0
+        while misses < patience and len(seen) < self.cap:
+            k = self.rng.randint(2, d)
+            cuts = sorted(self.rng.sample(range(1, d), k - 1))
+            sizes = [b - a for a, b in zip([0, *cuts], [*cuts, d], strict=True)]
+            parts = [self._part(s) for s in sizes]
+            texts = [print_comp(p) for p in parts if p is not None]
+            expr = A.OpExpr(op, tuple(p for p in parts if p is not None))
+            text = print_comp(expr)
+            if len(set(texts)) < k or text in seen:
+                misses += 1
+                continue
+            misses = 0
+            seen.add(text)
+            yield expr
+
+    def _part(self, size: int) -> A.StageRef | A.OpExpr | None:
+        if size == 1:
+            return self.judge.ref(self.rng.choice(self.names))
+        level = self.levels.get(size)
+        return self._chain("seq", self.rng.choice(level)) if level else None
+
+
+# ---------------------------------------------------------- parallel judging
+
+_WORKER: Judge | None = None
+
+
+def _init_worker(paths: list[str], search_path: list[str]) -> None:
+    """Load the specs once per worker (a forked worker may have inherited them)."""
+    global _WORKER
+    if _WORKER is None or _WORKER.key != (paths, search_path):
+        _WORKER = Judge(paths, search_path)
+
+
+def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[str | None]:
+    assert _WORKER is not None, "worker not initialised"
+    return [_WORKER.verdict(i, expr, samples) for i, expr in chunk]
+
+
+# ------------------------------------------------------------------ driver
+
+
+def _depth_range(depth: int | tuple[int, int]) -> tuple[int, int]:
+    lo, hi = (depth, depth) if isinstance(depth, int) else depth
+    if not 2 <= lo <= hi <= MAX_DEPTH:
+        raise ValueError(f"depth must be a range within 2..{MAX_DEPTH}, got {lo}..{hi}")
+    return lo, hi
+
+
+def enumerate_compositions(
+    paths: Sequence[str | Path], *, ops: Sequence[str] = OPS, depth: int | tuple[int, int] = (2, 4),
+    limit: int = 1000, seed: int = 0, samples: int = 8, workers: int = 1, time_budget: float | None = None,
+    search_path: Sequence[str | Path] = (), start_method: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EnumerationResult:
+    """Search compositions of the base envs declared in `paths`; keep up to `limit`.
+
+    Raises `SpecError` when the specs have errors, `InputError` for bad paths and
+    `ValueError` for bad arguments. `progress(tried, kept)` is called after each
+    chunk; `start_method` picks the multiprocessing start method (default: the
+    platform's)."""
+    start = time.perf_counter()
+    lo, hi = _depth_range(depth)
+    bad = [op for op in ops if op not in OPS]
+    if bad or not ops or limit < 0 or samples < 1 or workers < 1:
+        raise ValueError(f"bad arguments: ops {list(ops)} (known: {', '.join(OPS)}), limit {limit}, "
+                         f"samples {samples}, workers {workers}")
+    ops = [op for op in OPS if op in ops]
+    global _WORKER
+    judge = _WORKER = Judge(paths, search_path)  # set before forking: forked workers reuse it
+    try:
+        search = _Search(judge, ops, lo, hi, random.Random(seed), cap=2 * max(limit, 1000))
+        setup = time.perf_counter() - start
+        stream = ((i, *c) for i, c in enumerate(search.candidates(), 1))
+        chunks = iter(lambda: list(islice(stream, CHUNK)), [])
+        tally = _Tally(ops, lo, hi, limit, progress)
+        deadline = float("inf") if time_budget is None else start + time_budget
+        if workers == 1:
+            stopped = _judge_here(judge, chunks, tally, samples, deadline)
+        else:
+            stopped = _judge_in_pool(judge, chunks, tally, samples, deadline, workers, start_method)
+    finally:
+        _WORKER = None
+    elapsed = time.perf_counter() - start
+    tally.stats.update(
+        stopped=stopped, envs=len(judge.envs), seq_edges=len(search.edges), seed=seed, samples=samples, ops=ops,
+        depth=[lo, hi], limit=limit,
+        timing={"seconds": round(elapsed, 3), "setup_seconds": round(setup, 3), "workers": workers,
+                "candidates_per_second": round(tally.stats["tried"] / max(elapsed - setup, 1e-9), 1)})
+    return EnumerationResult(_source(judge, tally.survivors, seed, ops, lo, hi), tally.stats, tally.survivors,
+                             tally.rejected, judge.roots)
+
+
+def _judge_here(judge: Judge, chunks: Iterator[list], tally: _Tally, samples: int, deadline: float) -> str:
+    """Judge in this process; returns why the search stopped."""
+    for chunk in chunks:
+        if tally.full or time.perf_counter() > deadline:
+            break
+        tally.add(chunk, [judge.verdict(i, expr, samples) for i, _, _, expr in chunk])
+    return "limit" if tally.full else "time_budget" if time.perf_counter() > deadline else "exhausted"
+
+
+def _judge_in_pool(judge: Judge, chunks: Iterator[list], tally: _Tally, samples: int, deadline: float,
+                   workers: int, start_method: str | None) -> str:
+    """Judge chunks in worker processes, a few in flight, reading verdicts back in order."""
+    ctx = multiprocessing.get_context(start_method)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=judge.key) as pool:
+        pending: deque = deque()
+        while not tally.full and time.perf_counter() <= deadline:
+            while len(pending) < 3 * workers and (chunk := next(chunks, None)):
+                pending.append((chunk, pool.submit(_judge_chunk, [(i, e) for i, _, _, e in chunk], samples)))
+            if not pending:
+                return "exhausted"
+            chunk, future = pending.popleft()
+            tally.add(chunk, future.result())
+        for _, future in pending:
+            future.cancel()
+    return "limit" if tally.full else "time_budget"
+
+
+class _Tally:
+    """Verdicts read back in candidate order: the counts, survivors and rejections."""
+
+    def __init__(self, ops: Sequence[str], lo: int, hi: int, limit: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.limit, self.progress = limit, progress
+        self.survivors: list[Survivor] = []
+        self.rejected: list[tuple[str, str]] = []
+        self.stats: dict[str, Any] = {
+            "tried": 0, "kept": 0, "rejected": dict.fromkeys(REASONS, 0),
+            "by_depth": {str(d): {"tried": 0, "kept": 0} for d in range(lo, hi + 1)},
+            "by_op": {op: {"tried": 0, "kept": 0} for op in ops}}
+
+    @property
+    def full(self) -> bool:
+        return len(self.survivors) >= self.limit
+
+    def add(self, chunk: list, verdicts: list[str | None]) -> None:
+        s = self.stats
+        for (_, op, d, expr), reason in zip(chunk, verdicts, strict=True):
+            if self.full:
+                break
+            outcome = "tried", "kept" if reason is None else "tried"
+            for key in outcome:
+                s[key] += 1
+                s["by_depth"][str(d)][key] += 1
+                s["by_op"][op][key] += 1
+            if reason is None:
+                self.survivors.append(Survivor(f"c_{len(self.survivors) + 1}", op, d, expr))
+            else:
+                s["rejected"][reason] += 1
+                self.rejected.append((print_comp(expr), reason))
+        if self.progress is not None:
+            self.progress(s["tried"], s["kept"])
+
+
+def _source(judge: Judge, survivors: list[Survivor], seed: int, ops: Sequence[str], lo: int, hi: int) -> str:
+    """The survivors as a module: the `use` lines they need, then one `compose` each."""
+    used = {ref.name[0] for s in survivors for ref in _refs(s.expr)}
+    uses = [use for bind, use in judge.bindings.values() if bind in used]
+    decls = [*uses, *(A.ComposeDecl(s.name, None, s.expr) for s in survivors)]
+    header = (f"# Generated by `racesdsl enumerate` (ops {','.join(ops)}, depth {lo}..{hi}, seed {seed}): "
+              f"{len(survivors)} composition{'' if len(survivors) == 1 else 's'}.\n\n")
+    return header + print_module(A.Module(SCOPE, "<enumerate>", tuple(decls)))
+
+
+def _refs(expr: A.CompExpr) -> Iterator[A.StageRef]:
+    if isinstance(expr, A.StageRef):
+        yield expr
+        return
+    for sub in (*expr.stages, *expr.distractors):
+        yield from _refs(sub)

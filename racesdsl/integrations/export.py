@@ -1,0 +1,301 @@
+"""Export sampled instances as training rows: JSON lines or Parquet, in the row
+layout a trainer expects (`plain`, `verl`, `trl`), optionally split into
+disjoint train/test sets.
+
+Rows are pure functions of (env, seed, params): instance i of an env uses
+seed `seed + i`, its split is decided by hashlib over (env, seed) and JSON
+lines are written with a fixed key order, so an export is byte-identical on
+every machine and run. Every row carries what a reward function needs to
+rebuild and re-verify its instance (see registry.py).
+
+Columns whose type varies across rows (answers, inputs, params) cannot share
+one Arrow schema, so they are JSON strings in Parquet (`JSON_COLUMNS`); the
+verl and trl schemas hold them as JSON strings in JSON lines too, so one row
+dict serves both formats."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from racesdsl.integrations.registry import DATA_SOURCE_PREFIX
+from racesdsl.runtime.env import Instance
+from racesdsl.runtime.values import to_json_value
+
+__all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "parse_split", "rows",
+           "schema_of", "write"]
+
+SCHEMAS = ("plain", "verl", "trl")
+FORMATS = ("jsonl", "parquet")
+# Per schema: the columns that are JSON strings in Parquet ("a.b" = field b of struct column a).
+JSON_COLUMNS: dict[str, tuple[str, ...]] = {
+    "plain": ("params", "input", "answer"),  # JSON values in JSON lines, JSON strings in Parquet
+    "verl": ("reward_model.ground_truth", "extra_info.params", "extra_info.input"),  # strings in both
+    "trl": ("params", "answer"),  # strings in both
+}
+DEFAULT_SPLIT = "train"  # verl's extra_info.split when no split is asked for (one type for every file)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(to_json_value(value), ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ splits
+
+
+def parse_split(text: str) -> dict[str, float]:
+    """`train=0.9,test=0.1` -> {"train": 0.9, "test": 0.1} (validated as `rows` does)."""
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, frac = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"a split is NAME=FRACTION, got `{item.strip()}`")
+        try:
+            out[name.strip()] = float(frac)
+        except ValueError:
+            raise ValueError(f"the fraction of split `{name.strip()}` is not a number: `{frac}`") from None
+    return _check_split(out)
+
+
+def _check_split(split: Mapping[str, float]) -> dict[str, float]:
+    fractions = dict(split)
+    if not fractions:
+        raise ValueError("a split needs at least one name")
+    for name, frac in fractions.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"split names must be non-empty strings, got {name!r}")
+        if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac <= 1:
+            raise ValueError(f"the fraction of split `{name}` must lie in (0, 1], got {frac!r}")
+    total = sum(fractions.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"split fractions must add up to 1, got {total:g}")
+    return fractions
+
+
+def assign_split(env: str, seed: int, split: Mapping[str, float]) -> str:
+    """The split an instance belongs to: a hash of (env, seed), never `hash()`, so the
+    assignment is the same on every machine and a seed lands in exactly one split."""
+    digest = hashlib.sha256(f"racesdsl-split\n{env}\n{seed}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    acc = 0.0
+    names = list(split)
+    for name in names:
+        acc += split[name]
+        if u < acc:
+            return name
+    return names[-1]  # rounding: the fractions add up to a hair under 1
+
+
+# -------------------------------------------------------------------- rows
+
+
+def rows(program: Mapping[str, Any], names: Iterable[str] | None, n: int, seed: int = 0,
+         params: Mapping[str, Any] | None = None, schema: str = "plain",
+         split: Mapping[str, float] | str | None = None) -> Iterator[dict[str, Any]]:
+    """Rows for `n` instances of each env in `names` (all of `program.roots` when None).
+
+    `program` is a loaded `Program` or a compiled package's `environments()`;
+    `params` apply to every env; `split` is fractions by name (each row gets the
+    name of its split) or one name for every row. Arguments are checked now;
+    sampling errors (ParamError, SamplingError, SolverError) surface while iterating."""
+    if schema not in SCHEMAS:
+        raise ValueError(f"unknown schema `{schema}` (expected one of {', '.join(SCHEMAS)})")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    fractions = None if split is None or isinstance(split, str) else _check_split(split)
+    if isinstance(split, str) and not split:
+        raise ValueError("a split name must not be empty")
+    if names is None:
+        names = getattr(program, "roots", None) or list(program)
+    envs = [_pick(program, name) for name in names]
+    return _rows(envs, n, seed, dict(params or {}), schema, split if isinstance(split, str) else None, fractions)
+
+
+def _pick(program: Mapping[str, Any], name: str) -> Any:
+    try:
+        return program[name]
+    except KeyError:
+        known = ", ".join(sorted(program)[:12])
+        raise KeyError(f"no environment `{name}` (known: {known}{', ...' if len(program) > 12 else ''})") from None
+
+
+def _rows(envs: list[Any], n: int, seed: int, params: dict[str, Any], schema: str, fixed: str | None,
+          fractions: dict[str, float] | None) -> Iterator[dict[str, Any]]:
+    index = 0
+    for env in envs:
+        for i in range(n):
+            inst = env.sample(seed + i, **params)
+            name = fixed if fractions is None else assign_split(inst.env, inst.seed, fractions)
+            yield _ROW[schema](inst, index, name)
+            index += 1
+
+
+def _plain(inst: Instance, index: int, split: str | None) -> dict[str, Any]:
+    row = inst.to_dict()
+    if split is not None:
+        row["split"] = split
+    return row
+
+
+def _verl(inst: Instance, index: int, split: str | None) -> dict[str, Any]:
+    return {
+        "data_source": DATA_SOURCE_PREFIX + inst.env,
+        "prompt": [{"role": "user", "content": inst.prompt}],
+        "ability": inst.env.rpartition(".")[0] or inst.env,
+        "reward_model": {"style": "rule", "ground_truth": to_json(inst.answer)},
+        "extra_info": {"index": index, "split": split or DEFAULT_SPLIT, "env": inst.env,
+                       "params": to_json(inst.params), "seed": inst.seed, "input": to_json(inst.input),
+                       "id": inst.id},
+    }
+
+
+def _trl(inst: Instance, index: int, split: str | None) -> dict[str, Any]:
+    row = {"prompt": [{"role": "user", "content": inst.prompt}], "env": inst.env, "seed": inst.seed,
+           "params": to_json(inst.params), "answer": to_json(inst.answer), "id": inst.id}
+    if split is not None:
+        row["split"] = split
+    return row
+
+
+_ROW = {"plain": _plain, "verl": _verl, "trl": _trl}
+
+
+def schema_of(row: Mapping[str, Any]) -> str:
+    """Which schema a row was built with (from its keys)."""
+    if "data_source" in row and "extra_info" in row:
+        return "verl"
+    return "trl" if isinstance(row.get("prompt"), list) else "plain"
+
+
+def by_split(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows grouped by split name, in order of first appearance (write each group to its own file)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        info = row.get("extra_info")
+        name = info.get("split") if isinstance(info, Mapping) else row.get("split")
+        if name is None:
+            raise ValueError("a row has no split; pass split= to rows()")
+        groups.setdefault(name, []).append(dict(row))
+    return groups
+
+
+# ------------------------------------------------------------------- write
+
+
+def write(rows: Iterable[Mapping[str, Any]], dest: str | os.PathLike[str] | IO[Any], fmt: str = "jsonl") -> int:
+    """Write rows to a path (atomically: a reader never sees half a file) or an open
+    stream (text or binary); returns the number of rows. Rows are streamed, so an
+    export never needs to fit in memory. Parquet needs pyarrow."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format `{fmt}` (expected one of {', '.join(FORMATS)})")
+    writer = _write_jsonl if fmt == "jsonl" else _write_parquet
+    if fmt == "parquet":
+        _pyarrow()  # fail before creating any file
+    if isinstance(dest, str | os.PathLike):
+        return _write_atomic(Path(dest), lambda fh: writer(rows, fh))
+    if isinstance(dest, io.TextIOBase):
+        if fmt == "parquet":
+            raise TypeError("parquet is binary: pass a path or a binary stream")
+        return writer(rows, _TextSink(dest))
+    return writer(rows, dest)
+
+
+class _TextSink:
+    """Lets the byte writers feed a text stream (sys.stdout, io.StringIO)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        return self.stream.write(data.decode("utf-8"))
+
+
+def _write_jsonl(rows: Iterable[Mapping[str, Any]], fh: Any) -> int:
+    """One JSON object a line, keys in the row's (fixed) order, UTF-8 unescaped."""
+    count = 0
+    for row in rows:
+        fh.write((json.dumps(dict(row), ensure_ascii=False) + "\n").encode("utf-8"))
+        count += 1
+    return count
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError("parquet output needs pyarrow: pip install 'racesdsl[parquet]'") from None
+    return pa, pq
+
+
+PARQUET_BATCH = 4096  # rows a row group: bounded memory for large exports
+
+
+def _write_parquet(rows: Iterable[Mapping[str, Any]], fh: Any) -> int:
+    pa, pq = _pyarrow()
+    it = iter(rows)
+    first = next(it, None)
+    schema = schema_of(first) if first is not None else "plain"
+    arrow = _arrow_schema(pa, schema, first is not None and "split" in first)
+    count = 0
+    with pq.ParquetWriter(fh, arrow) as out:
+        batch: list[dict[str, Any]] = []
+        for row in itertools.chain([first] if first is not None else [], it):
+            batch.append(_parquet_row(row, schema))
+            if len(batch) == PARQUET_BATCH:
+                out.write_table(pa.Table.from_pylist(batch, schema=arrow))
+                count, batch = count + len(batch), []
+        if batch:
+            out.write_table(pa.Table.from_pylist(batch, schema=arrow))
+            count += len(batch)
+    return count
+
+
+def _parquet_row(row: Mapping[str, Any], schema: str) -> dict[str, Any]:
+    """Plain rows hold values of any type: JSON strings, so each column has one Arrow type."""
+    if schema != "plain":
+        return dict(row)
+    return {k: to_json(v) if k in JSON_COLUMNS["plain"] else v for k, v in row.items()}
+
+
+def _arrow_schema(pa: Any, schema: str, with_split: bool) -> Any:
+    """Explicit Arrow types: an empty export or an all-null column still gets the right type."""
+    s, i = pa.string(), pa.int64()
+    message = pa.list_(pa.struct([("role", s), ("content", s)]))
+    split = [("split", s)] if with_split else []
+    if schema == "verl":
+        return pa.schema([
+            ("data_source", s), ("prompt", message), ("ability", s),
+            ("reward_model", pa.struct([("style", s), ("ground_truth", s)])),
+            ("extra_info", pa.struct([("index", i), ("split", s), ("env", s), ("params", s), ("seed", i),
+                                      ("input", s), ("id", s)])),
+        ])
+    if schema == "trl":
+        return pa.schema([("prompt", message), ("env", s), ("seed", i), ("params", s), ("answer", s),
+                          ("id", s), *split])
+    return pa.schema([("id", s), ("env", s), ("seed", i), ("params", s), ("input", s), ("prompt", s),
+                      ("answer", s), *split])
+
+
+def _write_atomic(path: Path, fill: Callable[[IO[bytes]], int]) -> int:
+    """Write into a temporary file beside `path`, then rename it over `path`."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            count = fill(fh)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
