@@ -30,7 +30,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -66,7 +66,9 @@ class Survivor:
     depth: int
     expr: A.OpExpr
 
-    text = property(lambda self: print_comp(self.expr))
+    @property
+    def text(self) -> str:
+        return print_comp(self.expr)
 
 
 @dataclass
@@ -350,10 +352,12 @@ def enumerate_compositions(
         chunks = iter(lambda: list(islice(stream, CHUNK)), [])
         tally = _Tally(ops, lo, hi, limit, progress)
         deadline = float("inf") if time_budget is None else start + time_budget
-        if workers == 1:
-            stopped = _judge_here(judge, chunks, tally, samples, deadline)
-        else:
-            stopped = _judge_in_pool(judge, chunks, tally, samples, deadline, workers, start_method)
+        ctx = multiprocessing.get_context(start_method)
+        # workers=1 judges in this process (one thread, so `_pump` is the same code either way).
+        pool = ThreadPoolExecutor(1) if workers == 1 else ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=judge.key)
+        with pool:
+            stopped = _pump(pool, chunks, tally, samples, deadline, 1 if workers == 1 else 3 * workers)
     finally:
         _WORKER = None
     elapsed = time.perf_counter() - start
@@ -366,31 +370,21 @@ def enumerate_compositions(
                              tally.rejected, judge.roots)
 
 
-def _judge_here(judge: Judge, chunks: Iterator[list], tally: _Tally, samples: int, deadline: float) -> str:
-    """Judge in this process; returns why the search stopped."""
-    for chunk in chunks:
-        if tally.full or time.perf_counter() > deadline:
-            break
-        tally.add(chunk, [judge.verdict(i, expr, samples) for i, _, _, expr in chunk])
-    return "limit" if tally.full else "time_budget" if time.perf_counter() > deadline else "exhausted"
-
-
-def _judge_in_pool(judge: Judge, chunks: Iterator[list], tally: _Tally, samples: int, deadline: float,
-                   workers: int, start_method: str | None) -> str:
-    """Judge chunks in worker processes, a few in flight, reading verdicts back in order."""
-    ctx = multiprocessing.get_context(start_method)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=judge.key) as pool:
-        pending: deque = deque()
+def _pump(pool: Executor, chunks: Iterator[list], tally: _Tally, samples: int, deadline: float, ahead: int) -> str:
+    """Keep `ahead` chunks in flight, read verdicts back in candidate order; says why it stopped."""
+    pending: deque = deque()
+    try:
         while not tally.full and time.perf_counter() <= deadline:
-            while len(pending) < 3 * workers and (chunk := next(chunks, None)):
+            while len(pending) < ahead and (chunk := next(chunks, None)):
                 pending.append((chunk, pool.submit(_judge_chunk, [(i, e) for i, _, _, e in chunk], samples)))
             if not pending:
                 return "exhausted"
             chunk, future = pending.popleft()
             tally.add(chunk, future.result())
+        return "limit" if tally.full else "time_budget"
+    finally:
         for _, future in pending:
             future.cancel()
-    return "limit" if tally.full else "time_budget"
 
 
 class _Tally:
@@ -415,8 +409,7 @@ class _Tally:
         for (_, op, d, expr), reason in zip(chunk, verdicts, strict=True):
             if self.full:
                 break
-            outcome = "tried", "kept" if reason is None else "tried"
-            for key in outcome:
+            for key in ("tried", "kept") if reason is None else ("tried",):
                 s[key] += 1
                 s["by_depth"][str(d)][key] += 1
                 s["by_op"][op][key] += 1

@@ -54,9 +54,14 @@ class UnknownEnvironment(LookupError):
         return str(self.args[0]) if self.args else "unknown environment"
 
 
-def split_paths(value: str | None) -> list[str]:
-    """`a:b:c` (os.pathsep) -> ["a", "b", "c"], empty items dropped."""
-    return [p.strip() for p in (value or "").split(os.pathsep) if p.strip()]
+def split_paths(value: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None) -> list[str]:
+    """`a:b:c` (os.pathsep-separated) or a list (a trainer config's ListConfig too) ->
+    ["a", "b", "c"], empty items dropped."""
+    if value is None:
+        return []
+    if isinstance(value, str | os.PathLike):
+        return [p.strip() for p in os.fspath(value).split(os.pathsep) if p.strip()]
+    return [os.fspath(p).strip() for p in value if os.fspath(p).strip()]
 
 
 def qualname_of(name: str) -> str:
@@ -92,10 +97,10 @@ class Registry:
     `stdlib=False`) the bundled standard library, one module file at a time.
     Thread-safe: reward managers may score from a thread pool."""
 
-    def __init__(self, specs: Iterable[str | Path] = (), packages: Iterable[str] = (), *,
+    def __init__(self, specs: str | Iterable[str | Path] = (), packages: str | Iterable[str] = (), *,
                  search_path: Sequence[str | Path] = (), stdlib: bool = True) -> None:
-        self.specs = tuple(str(p) for p in specs)
-        self.packages = tuple(packages)
+        self.specs = tuple(split_paths(specs))
+        self.packages = tuple(split_paths(packages))
         self.search_path = tuple(str(p) for p in search_path)
         self.stdlib = stdlib
         self.loads = 0  # how many sources were loaded: tests and debugging check the cache with it
@@ -261,10 +266,14 @@ class Registry:
             return Score(0.0, f"cannot look up `{name}`: {type(exc).__name__}: {exc}")
         if not isinstance(completion, str):
             return Score(0.0, f"the completion is not text (got {type(completion).__name__})")
+        if isinstance(answer, str | bytes) and not answer.strip():
+            answer = None  # an empty ground truth means "none given"
         try:
             reference = read_json(answer) if answer is not None else None
         except ValueError:
             reference = answer  # not JSON: the raw text is the reference
+        if seed is None:
+            return _against_answer(env, completion, answer, reference, params, inputs, "the row has no seed")
         try:
             values = read_json(params) if params is not None else {}
             inst = self.instance(env.qualname, _as_int(seed), values)
@@ -320,7 +329,8 @@ def _against_answer(env: Env, completion: str, answer: Any, reference: Any, para
 _DEFAULT: tuple[tuple, Registry] | None = None  # the one module global: (configuration, registry)
 
 
-def default_registry(specs: Iterable[str | Path] | None = None, packages: Iterable[str] | None = None) -> Registry:
+def default_registry(specs: str | Iterable[str | Path] | None = None,
+                     packages: str | Iterable[str] | None = None) -> Registry:
     """The process-wide registry: from the arguments when given, else from
     RACESDSL_SPECS / RACESDSL_PACKAGES. Created on first use and reused while its
     configuration stays the same (a changed variable gives a fresh registry)."""
@@ -328,7 +338,7 @@ def default_registry(specs: Iterable[str | Path] | None = None, packages: Iterab
     if specs is None and packages is None:
         config = (tuple(split_paths(os.environ.get(ENV_SPECS))), tuple(split_paths(os.environ.get(ENV_PACKAGES))))
     else:
-        config = (tuple(str(s) for s in specs or ()), tuple(packages or ()))
+        config = (tuple(split_paths(specs)), tuple(split_paths(packages)))
     current = _DEFAULT
     if current is None or current[0] != config:
         current = (config, Registry(*config))

@@ -60,7 +60,7 @@ class _Run:
 
 def _noun(t: TType) -> str:
     return {TInt: "number", TFloat: "number", TBool: "truth value", TStr: "text", TEnum: "word",
-            TList: "list", TSet: "set", TTuple: "tuple", TRecord: "record"}.get(type(t), "result")
+            TList: "list", TSet: "set", TTuple: "list", TRecord: "record"}.get(type(t), "result")
 
 
 @dataclass(eq=False)
@@ -170,8 +170,11 @@ class Composite:
 
 
 def _output_type(run: _Run) -> TType:
+    """The type of what a run produced: a par gives a tuple of its parts' types."""
     if isinstance(run.env, Composite):
-        return TTuple(()) if run.env.op == "par" else _output_type(run.children[-1])
+        if run.env.op == "par":
+            return TTuple(tuple(_output_type(child) for child in run.children))
+        return _output_type(run.children[-1])
     return run.env._compiled(run.params).types.output
 
 
@@ -186,7 +189,7 @@ def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incomin
     bound: dict[str, str] = {}
     if incoming is not None:
         fed = _destructure(env, stage.port, incoming)
-        bound = {n: source if len(fed) == 1 else f"{_part(n, incoming)} of {source}" for n in fed}
+        bound = {n: source if len(fed) == 1 else f"{_part(n, i, incoming)} of {source}" for i, n in enumerate(fed)}
     infer_lengths(stage, params, fed)
     try:
         values = env.resolve_params(params)
@@ -205,8 +208,8 @@ def infer_lengths(stage: Stage, params: dict[str, Any], fed: Mapping[str, Any]) 
             params[param] = len(fed[name])
 
 
-def _part(name: str, incoming: Any) -> str:
-    return f"field `{name}`" if isinstance(incoming, dict) else f"the matching item `{name}`"
+def _part(name: str, index: int, incoming: Any) -> str:
+    return f"the field {name}" if isinstance(incoming, dict) else f"item {index + 1}"
 
 
 def _destructure(env: Environment, port: str | None, value: Any) -> dict[str, Any]:

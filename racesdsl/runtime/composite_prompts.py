@@ -25,7 +25,7 @@ from racesdsl.runtime.composite import (
 from racesdsl.runtime.env import Environment, Instance
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.templates import Symbol
-from racesdsl.runtime.types import TTuple, TType
+from racesdsl.runtime.types import TType
 from racesdsl.runtime.verifiers import make_verifier
 
 
@@ -57,8 +57,7 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     """The prompt, the reference answer, extra instance data and (for `select`) the
     pool of labelled steps of one run."""
     kids = run.children
-    types = [_output_type(k) if not isinstance(k.env, Composite) or k.env.op != "par" else _par_type(k)
-             for k in kids]
+    types = [_output_type(k) for k in kids]
     if comp.op == "seq":
         lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
@@ -74,9 +73,16 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     return _describe_select(comp, run, rng)
 
 
-def _par_type(run: _Run) -> TType:
-    return TTuple(tuple(_output_type(c) if not isinstance(c.env, Composite) else _par_type(c)
-                        for c in run.children))
+def _rebind(run: _Run, words: str) -> None:
+    """Say where a stage's fed value comes from; inside a nested composite that is
+    its first step (seq, sort) or every part (par)."""
+    if isinstance(run.env, Environment):
+        run.bound = {n: words for n in run.bound}
+    elif run.env.op == "par":
+        for i, child in enumerate(run.children, 1):
+            _rebind(child, f"item {i} of {words}")
+    elif run.children:
+        _rebind(run.children[0], words)
 
 
 def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> tuple[str, Any, dict, dict]:
@@ -87,7 +93,7 @@ def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> 
     for step in order:
         run = kids[step]
         if step > 0:  # name the step whose result this one consumes, by label
-            run.bound = {n: f"the result of step {label[step - 1]}" for n in run.bound}
+            _rebind(run, f"the result of step {label[step - 1]}")
         lines.append(f"Step {label[step]}: {_task(run)}")
     prompt = ("The steps of a task are listed below in shuffled order. Each step that uses an earlier result "
               "names the step it comes from. Work out the order, carry out the steps and give the final "
@@ -151,8 +157,7 @@ def _stage_score(run: _Run, block: str | None, reference: Any) -> Score:
     text = f"<answer>{block}</answer>"
     if isinstance(run.env, Environment):
         return stage_verifier(run.env, run.params)(text, reference, run.inputs, run.params)
-    t = _output_type(run) if run.env.op != "par" else _par_type(run)
-    return make_verifier("exact", t, "tags")(text, reference, {}, {})
+    return make_verifier("exact", _output_type(run), "tags")(text, reference, {}, {})
 
 
 def score(comp: Composite, inst: Instance, completion: str) -> Score:
