@@ -73,6 +73,11 @@ def sample(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); output is identical "
                                          "for any number.")] = 0,
+    out_format: Annotated[str, typer.Option("--format", metavar="[jsonl|parquet]", help="Output format.")] = "jsonl",
+    schema: Annotated[str, typer.Option("--schema", metavar="[plain|verl|trl]", help="Row schema.")] = "plain",
+    split: Annotated[str | None, typer.Option("--split", metavar="NAME=FRACTION,...", help="Split rows by seed, "
+                                              "e.g. train=0.9,test=0.1; writes OUTPUT/NAME.FORMAT per split "
+                                              "(-o names a folder).")] = None,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
@@ -86,23 +91,34 @@ def sample(
         params = dict(parse_param(p) for p in param or ())
         if params and len(names) != 1:
             raise _fail("--param needs one environment: write SPEC:ENV", EXIT_USAGE)
+        from racesdsl.integrations import export
         from racesdsl.parallel import default_workers, sample_rows
 
+        if out_format not in ("jsonl", "parquet") or schema not in ("plain", "verl", "trl"):
+            raise _fail("--format takes jsonl or parquet, --schema plain, verl or trl", EXIT_USAGE)
+        if (out_format == "parquet" or split) and output is None:
+            raise _fail("parquet output and --split need -o", EXIT_USAGE)
         try:
+            fractions = export.parse_split(split) if split else None
             for name in names:  # validate params once, here, so a bad one is a usage error
                 program[name].resolve_params(params)
             spec_path = spec.partition(":")[0]
-            rows = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or ())
-            lines = [json.dumps(row, ensure_ascii=False) for row in rows]
+            plain = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or ())
+            rows = list(export.from_plain(plain, schema, fractions))
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except (SamplingError, SolverError) as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
-        text = "".join(line + "\n" for line in lines)
+        except ValueError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
         if output is None:
-            sys.stdout.write(text)
+            export.write(rows, sys.stdout, "jsonl")
+        elif fractions:
+            output.mkdir(parents=True, exist_ok=True)
+            for name, group in export.by_split(rows).items():
+                export.write(group, output / f"{name}.{out_format}", out_format)
         else:
-            _write_atomic(output, text)
+            export.write(rows, output, out_format)
     raise typer.Exit(EXIT_OK)
 
 
@@ -277,3 +293,44 @@ def _load_many(paths: list[Path], search_path: list[Path] | None) -> Program:
         raise _fail(str(exc), EXIT_USAGE) from None
     except SpecError as exc:
         raise _fail(f"the specs have errors: {exc}; run `racesdsl check`", EXIT_SPEC_ERRORS) from None
+
+
+@app.command(name="enumerate")
+def enumerate_(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="`.races` files or folders of base envs.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Write the surviving composites here (FILE.races).")],
+    ops: Annotated[str, typer.Option("--ops", help="Operators to use, comma-separated.")] = "seq,par,sort,select",
+    depth: Annotated[str, typer.Option("--depth", metavar="LO..HI", help="Stages per composite.")] = "2..4",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Stop after this many survivors.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Search seed; the output is a function of it.")] = 0,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Instances each candidate must pass.")] = 8,
+    stats: Annotated[Path | None, typer.Option("--stats", help="Write search statistics as JSON here.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
+    time_budget: Annotated[float | None, typer.Option("--time-budget", help="Stop after this many seconds.")] = None,
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    """Search compositions automatically: type-indexed, filtered by execution; writes `.races` source."""
+    with guard(debug):
+        from racesdsl.compose.enumerate import enumerate_compositions
+        from racesdsl.errors import InputError, SpecError
+        from racesdsl.parallel import default_workers
+
+        lo, _, hi = depth.partition("..")
+        if not (lo.isdigit() and (hi or lo).isdigit()) or out.suffix != ".races":
+            raise _fail("--depth takes LO..HI (e.g. 2..4) and -o a FILE.races", EXIT_USAGE)
+        try:
+            result = enumerate_compositions(
+                paths, ops=[o.strip() for o in ops.split(",") if o.strip()], depth=(int(lo), int(hi or lo)),
+                limit=limit, seed=seed, samples=samples, workers=workers or default_workers(),
+                time_budget=time_budget, search_path=path or (), module=out.stem)
+        except (ValueError, InputError) as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        except SpecError as exc:
+            raise _fail(f"the specs have errors: {exc}", EXIT_SPEC_ERRORS) from None
+        _write_atomic(out, result.source)
+        if stats is not None:
+            _write_atomic(stats, json.dumps(result.stats, indent=2) + "\n")
+        kept, tried = result.stats["kept"], result.stats["tried"]
+        sys.stdout.write(f"kept {kept} of {tried} candidates; wrote {out}\n")
+    raise typer.Exit(EXIT_OK)

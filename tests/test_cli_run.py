@@ -127,3 +127,26 @@ def test_sample_output_is_identical_for_any_worker_count(tmp_path: Path) -> None
     assert all(r.returncode == 0 for r in outs.values()), [r.stderr for r in outs.values()]
     assert outs["1"].stdout == outs["2"].stdout
     assert len(outs["1"].stdout.splitlines()) == 600
+
+
+def test_enumerate_writes_checked_source_and_stats(tmp_path: Path) -> None:
+    res = run("enumerate", str(ROOT / "specs"), "-o", "found.races", "--limit", "12", "--depth", "2..3",
+              "--stats", "stats.json", "--workers", "1", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["kept"] == 12 and stats["tried"] == stats["kept"] + sum(stats["rejected"].values())
+    assert run("check", "found.races", cwd=tmp_path).returncode == 0
+    assert run("enumerate", str(ROOT / "specs"), "-o", "found.txt", cwd=tmp_path).returncode == 2
+
+
+def test_sample_exports_verl_parquet_splits(tmp_path: Path) -> None:
+    pq = __import__("pytest").importorskip("pyarrow.parquet")
+    spec(tmp_path)
+    res = run("sample", "tasks.races:halve", "-n", "200", "--schema", "verl", "--format", "parquet",
+              "--split", "train=0.8,test=0.2", "-o", "ds", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    train, test = (pq.read_table(tmp_path / "ds" / f"{s}.parquet").to_pylist() for s in ("train", "test"))
+    assert len(train) + len(test) == 200 and train and test
+    assert not {r["extra_info"]["seed"] for r in train} & {r["extra_info"]["seed"] for r in test}
+    assert train[0]["reward_model"]["style"] == "rule" and train[0]["prompt"][0]["role"] == "user"
+    assert run("sample", "tasks.races:halve", "--format", "parquet", cwd=tmp_path).returncode == 2

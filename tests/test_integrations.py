@@ -141,7 +141,9 @@ def test_trl_reward_function_scores_references_and_garbage(program, specs_env, t
             zip(columns["env"], columns["seed"], columns["params"], strict=True)]
     extra = {k: v for k, v in columns.items() if k != "prompt"}
     chats = [[{"role": "assistant", "content": r}] for r in refs]
-    assert reward_function(columns["prompt"], refs, **extra, trainer_state=None) == [1.0] * len(refs)
+    # The keyword call GRPOTrainer makes: every other column, plus its own extras.
+    assert reward_function(prompts=columns["prompt"], completions=refs, completion_ids=[[1]] * len(refs),
+                           trainer_state=None, **extra) == [1.0] * len(refs)
     assert reward_function(columns["prompt"], chats, **extra) == [1.0] * len(refs)
     assert reward_function(columns["prompt"], ["no idea"] * len(refs), **extra) == [0.0] * len(refs)
     named = make_reward_function(specs=[COMPOSITIONS], name="races")
@@ -276,8 +278,8 @@ def test_registry_from_env_variable_is_cached(specs_env, monkeypatch: pytest.Mon
         assert compute_score("racesdsl/compositions.top3_sum", good, "",
                              {"env": env.qualname, "seed": seed, "params": "{}"})["score"] == 1.0
     assert default_registry() is reg and calls == [str(COMPOSITIONS)] and reg.loads == 1
-    reg.get("numbers.gcd2")  # the stdlib, one module file on first need
-    reg.get("numbers.is_even")
+    reg.get("dates.day_of_week")  # the stdlib, one module file on first need
+    reg.get("dates.is_leap_year")
     assert reg.loads == 2
     monkeypatch.setenv(registry.ENV_SPECS, str(SPECS / "lists.races"))
     assert default_registry() is not reg
@@ -312,3 +314,16 @@ def test_registry_finds_compiled_packages(tmp_path: Path, monkeypatch: pytest.Mo
     assert reg.score("compositions.nested", 2, inst.params, env.render_answer(inst.answer)).value == 1.0
     assert reward_function(None, [env.render_answer(inst.answer)], env=["compositions.nested"], seed=[2],
                            params=[json.dumps(inst.params)]) == [1.0]
+
+
+def test_from_plain_matches_rows(program) -> None:
+    from racesdsl.parallel import sample_rows
+
+    names = ["lists.sort_list", "compositions.nested"]
+    plain = sample_rows([SPECS / "lists.races", COMPOSITIONS], names, 30, 4, {}, workers=1)
+    for schema in export.SCHEMAS:
+        for split in (None, "test", {"train": 0.7, "test": 0.3}):
+            assert list(export.from_plain(plain, schema, split)) == list(
+                export.rows(program, names, 30, 4, schema=schema, split=split))
+    with pytest.raises(ValueError):
+        export.from_plain(plain, "nope")

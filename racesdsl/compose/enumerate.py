@@ -1,27 +1,25 @@
 """Automatic composition search (`racesdsl enumerate`): new tasks from base envs.
 
-Why a search at all: an env `X -> Y` followed by one `Y -> Z` is a new,
-verifiable task, and the fusion graph says which pairs fit. The search is the
-type-indexed randomized breadth-first search of the RACES paper: base envs are
-indexed by the envs that may follow them (`seq_edges`, decided by the real
-fusion checker); level 1 is the single envs, level k extends level k-1 chains
-by random legal successors. Candidates are drawn round-robin over (depth, op):
-`seq` and `sort` of a chain, `select` of a chain plus 1-3 distractors taking
-the same kind of input as its first stage, and `par` bundles of 2..depth
-independent envs or chains (depth = base stages, distractors not counted).
+An env `X -> Y` followed by one `Y -> Z` is a new verifiable task, so the
+search is the RACES paper's type-indexed randomized breadth-first search:
+base envs are indexed by the envs that may follow them (`seq_edges`, decided
+by the real fusion checker); level k extends level k-1 chains by random legal
+successors. Candidates come round-robin over (depth, op): `seq` and `sort` of
+a chain, `select` of a chain plus 1-3 distractors taking the same kind of
+input as its first stage, `par` of 2..depth independent envs or chains (depth
+counts base stages, not distractors).
 
-Every candidate is checked statically by the fusion checker on its AST (no
-text is re-parsed) and, if legal, built as a runtime `Composite` from the
-checked IR and run on `samples` seeds. It is rejected when sampling fails
-(`sampling_error`) or a solver raises (`solver_error`), when its reference
-answer does not score 1 (`reference`), when its final result (every part's,
-for `par`; the target, for `select`) is the same on every sample
-(`constant`), or when a stage of a chain returns the value it was fed on
-every sample (`identity_stage`).
+Each candidate is type-checked by the fusion checker on its AST, built as a
+runtime `Composite` from the checked IR (nothing is re-parsed) and run on
+`samples` seeds. Rejected: sampling fails (`sampling_error`) or a solver
+raises (`solver_error`); the reference answer scores below 1 (`reference`);
+the final result (each part's, for `par`; the target, for `select`) is the
+same on every sample (`constant`); a base stage returns the value it was fed
+(a stage fed nothing: its sampled input) on every sample (`identity_stage`).
 
 Candidates are generated in the parent from one `random.Random(seed)`; only
-their judging runs in worker processes, and verdicts are read back in
-candidate order, so the output is the same for any number of workers."""
+judging runs in workers, and verdicts are read back in candidate order, so
+the output is the same for any number of workers."""
 
 from __future__ import annotations
 
@@ -37,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.compose.graph import _DecidingChecker, seq_edges
+from racesdsl.compose.graph import _DecidingChecker, _PairChecker
 from racesdsl.ir import EnvInfo, Program
 from racesdsl.loader import build_composite, load
 from racesdsl.resources import stdlib_dir
@@ -54,7 +52,6 @@ REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", 
 CHUNK = 16  # candidates per worker task: small enough to stop soon after the limit
 FANOUT = 3  # successors tried per chain when a level is extended (level 2 takes them all)
 MAX_DEPTH = 7  # a `select` pool holds at most 8 steps and needs one distractor
-SCOPE = "enumerated"
 
 
 @dataclass(frozen=True)
@@ -110,8 +107,9 @@ class Judge:
     """Decides one candidate: static check, then the execution filter. Built
     once per process from the spec paths (workers build their own)."""
 
-    def __init__(self, paths: Sequence[str | Path], search_path: Sequence[str | Path] = ()) -> None:
-        self.key = ([str(p) for p in paths], [str(p) for p in search_path])
+    def __init__(self, paths: Sequence[str | Path], search_path: Sequence[str | Path] = (),
+                 module: str = "enumerated") -> None:
+        self.key = ([str(p) for p in paths], [str(p) for p in search_path], module)
         loaded = load(list(paths), list(search_path))
         self.runtime = {q: loaded[q] for q in loaded}
         checked = loaded.checked
@@ -119,7 +117,7 @@ class Judge:
         folders = [Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent for p in paths]
         self.roots = list(dict.fromkeys([*folders, *(Path(p).resolve() for p in search_path)]))
         self.bindings = _bindings(self.envs, self.roots)
-        self.scope = ModuleScope(SCOPE, Path("."), "<enumerate>", None)
+        self.scope = ModuleScope(module, Path("."), "<enumerate>", None)
         for env in self.envs.values():
             bind = self.bindings[Path(env.module.path)][0]
             self.scope.own[bind] = Symbol("module", env.module.name, env.module)
@@ -210,10 +208,11 @@ def _family(t: T.TType) -> str:
 class _Search:
     """The candidate stream: deterministic for one `random.Random`."""
 
-    def __init__(self, judge: Judge, ops: Sequence[str], lo: int, hi: int, rng: random.Random, cap: int) -> None:
+    def __init__(self, judge: Judge, edges: list[tuple[str, str]], ops: Sequence[str], lo: int, hi: int,
+                 rng: random.Random, cap: int) -> None:
         self.judge, self.ops, self.lo, self.hi, self.rng, self.cap = judge, ops, lo, hi, rng, cap
         self.names = sorted(judge.envs)
-        self.edges = seq_edges(Program(envs=judge.envs))
+        self.edges = edges
         self.succ: dict[str, list[str]] = {}
         for a, b in self.edges:
             self.succ.setdefault(a, []).append(b)
@@ -302,11 +301,18 @@ class _Search:
 _WORKER: Judge | None = None
 
 
-def _init_worker(paths: list[str], search_path: list[str]) -> None:
+def _init_worker(paths: list[str], search_path: list[str], module: str) -> None:
     """Load the specs once per worker (a forked worker may have inherited them)."""
     global _WORKER
-    if _WORKER is None or _WORKER.key != (paths, search_path):
-        _WORKER = Judge(paths, search_path)
+    if _WORKER is None or _WORKER.key != (paths, search_path, module):
+        _WORKER = Judge(paths, search_path, module)
+
+
+def _edge_rows(rows: list[str]) -> list[tuple[str, str]]:
+    """`seq_edges` for some first envs: the fusion graph is computed by the workers too."""
+    assert _WORKER is not None, "worker not initialised"
+    checker = _PairChecker(Program(envs=_WORKER.envs))
+    return [(a, b) for a in rows for b in sorted(_WORKER.envs) if a != b and checker.legal(a, b)]
 
 
 def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[str | None]:
@@ -317,46 +323,48 @@ def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[str | 
 # ------------------------------------------------------------------ driver
 
 
-def _depth_range(depth: int | tuple[int, int]) -> tuple[int, int]:
-    lo, hi = (depth, depth) if isinstance(depth, int) else depth
-    if not 2 <= lo <= hi <= MAX_DEPTH:
-        raise ValueError(f"depth must be a range within 2..{MAX_DEPTH}, got {lo}..{hi}")
-    return lo, hi
-
-
 def enumerate_compositions(
     paths: Sequence[str | Path], *, ops: Sequence[str] = OPS, depth: int | tuple[int, int] = (2, 4),
     limit: int = 1000, seed: int = 0, samples: int = 8, workers: int = 1, time_budget: float | None = None,
-    search_path: Sequence[str | Path] = (), start_method: str | None = None,
+    search_path: Sequence[str | Path] = (), module: str = "enumerated", start_method: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EnumerationResult:
     """Search compositions of the base envs declared in `paths`; keep up to `limit`.
 
-    Raises `SpecError` when the specs have errors, `InputError` for bad paths and
+    `module` is the output file's stem: candidates are judged under their final
+    names (`module.c_<candidate number>`), so the written file's instances for
+    seeds 0..samples-1 are exactly those that passed the filter. Raises
+    `SpecError` when the specs have errors, `InputError` for bad paths and
     `ValueError` for bad arguments. `progress(tried, kept)` is called after each
     chunk; `start_method` picks the multiprocessing start method (default: the
     platform's)."""
     start = time.perf_counter()
-    lo, hi = _depth_range(depth)
+    lo, hi = (depth, depth) if isinstance(depth, int) else depth
     bad = [op for op in ops if op not in OPS]
-    if bad or not ops or limit < 0 or samples < 1 or workers < 1:
-        raise ValueError(f"bad arguments: ops {list(ops)} (known: {', '.join(OPS)}), limit {limit}, "
-                         f"samples {samples}, workers {workers}")
+    if bad or not ops or not 2 <= lo <= hi <= MAX_DEPTH or min(limit + 1, samples, workers) < 1 \
+            or not module.isidentifier():
+        raise ValueError(f"bad arguments: ops {list(ops)} (known: {', '.join(OPS)}), depth {lo}..{hi} (within "
+                         f"2..{MAX_DEPTH}), limit {limit}, samples {samples}, workers {workers}, module {module!r}")
     ops = [op for op in OPS if op in ops]
     global _WORKER
-    judge = _WORKER = Judge(paths, search_path)  # set before forking: forked workers reuse it
+    judge = _WORKER = Judge(paths, search_path, module)  # set before forking: forked workers reuse it
     try:
-        search = _Search(judge, ops, lo, hi, random.Random(seed), cap=2 * max(limit, 1000))
-        setup = time.perf_counter() - start
-        stream = ((i, *c) for i, c in enumerate(search.candidates(), 1))
-        chunks = iter(lambda: list(islice(stream, CHUNK)), [])
-        tally = _Tally(ops, lo, hi, limit, progress)
-        deadline = float("inf") if time_budget is None else start + time_budget
+        if any(use.module[0] != "std" and use.module[-1] == module for _, use in judge.bindings.values()):
+            raise ValueError(f"the output module `{module}` would import itself: give it another name")
         ctx = multiprocessing.get_context(start_method)
         # workers=1 judges in this process (one thread, so `_pump` is the same code either way).
         pool = ThreadPoolExecutor(1) if workers == 1 else ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_init_worker, initargs=judge.key)
         with pool:
+            names = sorted(judge.envs)
+            rows = [names[i:i + 8] for i in range(0, len(names), 8)]
+            edges = [e for part in pool.map(_edge_rows, rows) for e in part]  # == seq_edges(...), in order
+            search = _Search(judge, edges, ops, lo, hi, random.Random(seed), cap=2 * max(limit, 1000))
+            setup = time.perf_counter() - start
+            stream = ((i, *c) for i, c in enumerate(search.candidates(), 1))
+            chunks = iter(lambda: list(islice(stream, CHUNK)), [])
+            tally = _Tally(ops, lo, hi, limit, progress)
+            deadline = float("inf") if time_budget is None else start + time_budget
             stopped = _pump(pool, chunks, tally, samples, deadline, 1 if workers == 1 else 3 * workers)
     finally:
         _WORKER = None
@@ -406,7 +414,7 @@ class _Tally:
 
     def add(self, chunk: list, verdicts: list[str | None]) -> None:
         s = self.stats
-        for (_, op, d, expr), reason in zip(chunk, verdicts, strict=True):
+        for (index, op, d, expr), reason in zip(chunk, verdicts, strict=True):
             if self.full:
                 break
             for key in ("tried", "kept") if reason is None else ("tried",):
@@ -414,7 +422,7 @@ class _Tally:
                 s["by_depth"][str(d)][key] += 1
                 s["by_op"][op][key] += 1
             if reason is None:
-                self.survivors.append(Survivor(f"c_{len(self.survivors) + 1}", op, d, expr))
+                self.survivors.append(Survivor(f"c_{index}", op, d, expr))
             else:
                 s["rejected"][reason] += 1
                 self.rejected.append((print_comp(expr), reason))
@@ -429,7 +437,7 @@ def _source(judge: Judge, survivors: list[Survivor], seed: int, ops: Sequence[st
     decls = [*uses, *(A.ComposeDecl(s.name, None, s.expr) for s in survivors)]
     header = (f"# Generated by `racesdsl enumerate` (ops {','.join(ops)}, depth {lo}..{hi}, seed {seed}): "
               f"{len(survivors)} composition{'' if len(survivors) == 1 else 's'}.\n\n")
-    return header + print_module(A.Module(SCOPE, "<enumerate>", tuple(decls)))
+    return header + print_module(A.Module(judge.scope.name, "<enumerate>", tuple(decls)))
 
 
 def _refs(expr: A.CompExpr) -> Iterator[A.StageRef]:

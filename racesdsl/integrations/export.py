@@ -29,8 +29,8 @@ from racesdsl.integrations.registry import DATA_SOURCE_PREFIX
 from racesdsl.runtime.env import Instance
 from racesdsl.runtime.values import to_json_value
 
-__all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "parse_split", "rows",
-           "schema_of", "write"]
+__all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "from_plain", "parse_split",
+           "rows", "schema_of", "write"]
 
 SCHEMAS = ("plain", "verl", "trl")
 FORMATS = ("jsonl", "parquet")
@@ -105,17 +105,39 @@ def rows(program: Mapping[str, Any], names: Iterable[str] | None, n: int, seed: 
     `params` apply to every env; `split` is fractions by name (each row gets the
     name of its split) or one name for every row. Arguments are checked now;
     sampling errors (ParamError, SamplingError, SolverError) surface while iterating."""
-    if schema not in SCHEMAS:
-        raise ValueError(f"unknown schema `{schema}` (expected one of {', '.join(SCHEMAS)})")
+    fixed, fractions = _check_args(schema, split)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    fractions = None if split is None or isinstance(split, str) else _check_split(split)
-    if isinstance(split, str) and not split:
-        raise ValueError("a split name must not be empty")
     if names is None:
         names = getattr(program, "roots", None) or list(program)
     envs = [_pick(program, name) for name in names]
-    return _rows(envs, n, seed, dict(params or {}), schema, split if isinstance(split, str) else None, fractions)
+    return _rows(envs, n, seed, dict(params or {}), schema, fixed, fractions)
+
+
+def from_plain(plain_rows: Iterable[Mapping[str, Any]], schema: str = "plain",
+               split: Mapping[str, float] | str | None = None) -> Iterator[dict[str, Any]]:
+    """The rows `rows()` would give, built from `Instance.to_dict()` rows (what
+    `racesdsl sample` and racesdsl.parallel produce), so sampling can be sharded
+    across processes and the schema applied afterwards, in order."""
+    fixed, fractions = _check_args(schema, split)
+
+    def convert() -> Iterator[dict[str, Any]]:
+        for index, d in enumerate(plain_rows):
+            inst = Instance(d["env"], d["seed"], d["params"], d["input"], d["prompt"], d["answer"], d["id"])
+            name = fixed if fractions is None else assign_split(inst.env, inst.seed, fractions)
+            yield _ROW[schema](inst, index, name)
+
+    return convert()
+
+
+def _check_args(schema: str, split: Mapping[str, float] | str | None) -> tuple[str | None, dict[str, float] | None]:
+    if schema not in SCHEMAS:
+        raise ValueError(f"unknown schema `{schema}` (expected one of {', '.join(SCHEMAS)})")
+    if isinstance(split, str):
+        if not split:
+            raise ValueError("a split name must not be empty")
+        return split, None
+    return None, None if split is None else _check_split(split)
 
 
 def _pick(program: Mapping[str, Any], name: str) -> Any:

@@ -259,6 +259,12 @@ class Registry:
         since export) or the row cannot be re-sampled, a base environment is scored
         against `answer` itself; a composite needs its instance and scores 0."""
         try:
+            return self._score(name, seed, params, completion, answer, inputs)
+        except Exception as exc:  # the last guard: a reward function must not stop a training run
+            return Score(0.0, f"reward error: {type(exc).__name__}: {exc}")
+
+    def _score(self, name: str, seed: Any, params: Any, completion: str, answer: Any, inputs: Any) -> Score:
+        try:
             env = self.get(str(name))
         except LookupError as exc:
             return Score(0.0, str(exc))
@@ -283,10 +289,7 @@ class Registry:
         if answer is not None and to_json_value(inst.answer) != reference:
             return _against_answer(env, completion, answer, reference, params, inputs,
                                    "the spec's answer for this row differs from the exported one")
-        try:
-            return env.verify(inst, completion)
-        except Exception as exc:  # verifiers never raise; this guards against a broken environment object
-            return Score(0.0, f"verifier error: {type(exc).__name__}: {exc}")
+        return env.verify(inst, completion)
 
 
 def _as_int(seed: Any) -> int:

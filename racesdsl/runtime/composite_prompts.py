@@ -15,7 +15,6 @@ from racesdsl.runtime.composite import (
     LABELS,
     MAX_TAG_SCAN,
     Composite,
-    _destructure,
     _output_type,
     _Run,
     infer_lengths,
@@ -108,20 +107,22 @@ def _describe_select(comp: Composite, run: _Run, rng: random.Random) -> tuple[st
     rng.shuffle(order)
     labels = {idx: LABELS[pos] for pos, idx in enumerate(order)}
     lines = []
+    first = run.children[0]
+    first_input = first.stage.port or first.env.input_names[0]
+    start = first.inputs[first_input]
+    first.bound = {first_input: "the current value"}
     for idx in order:
         stage_run = pool[idx][0]
-        stage = stage_run.stage
-        stage_run.bound = {(stage.port or stage_run.env.input_names[0]): "the current value"}
+        _rebind(stage_run, "the current value")
         lines.append(f"{labels[idx]}: {_task(stage_run)}")
-    start = run.children[0].inputs
     target = run.output
-    prompt = (f"Start from {to_json(_single(start))}. Using the steps below, each at most once and in an order "
+    prompt = (f"Start from {to_json(start)}. Using the steps below, each at most once and in an order "
               f"you choose, reach exactly {to_json(target)}.\n" + "\n".join(lines) +
               "\n\nGive your plan inside <answer></answer> as a JSON list of step labels in the order you apply "
               'them, for example ["B", "A"].')
     answer = [labels[i] for i in range(len(run.children))]
     by_label = {labels[i]: pool[i][0] for i in range(len(pool))}
-    return prompt, answer, {"target": target, "pool": sorted(by_label)}, by_label
+    return prompt, answer, {"start": start, "target": target, "pool": sorted(by_label)}, by_label
 
 
 def _single(inputs: dict[str, Any]) -> Any:
@@ -134,7 +135,8 @@ def _distractor_runs(comp: Composite, run: _Run, rng: random.Random) -> list[_Ru
         env = stage.env
         params = env.resolve_params({**stage.fixed})
         fed_name = stage.port or env.input_names[0]
-        others = {n: draw(rng) for n, draw in env._compiled(params).samplers if n != fed_name}
+        drawn = env._draw_once(rng, params, env._compiled(params))  # custom samplers included
+        others = {n: v for n, v in drawn.items() if n != fed_name}
         out.append(_Run(stage.label, env, params, others, {fed_name: "the current value"}, None, stage=stage))
     return out
 
@@ -193,7 +195,7 @@ def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
     run, pool = _rebuild(comp, inst)
     if len(set(plan)) != len(plan):
         return Score(0.0, "a step is used more than once")
-    current = _single(run.children[0].inputs)
+    current = inst.input["start"]
     for label in plan:
         if label not in pool:
             return Score(0.0, f"there is no step {label}")
@@ -219,7 +221,15 @@ def parser_for_labels(block: str) -> tuple[list[str], str | None]:
 def _apply(run: _Run, value: Any) -> tuple[Any, str | None]:
     """Execute one proposed step on the current value; failures are reasons, not errors."""
     env, stage = run.env, run.stage
-    fed = _destructure(env, next(iter(run.bound)), value)
+    names = list(run.bound)  # the inputs this step takes from the current value
+    if len(names) == 1:
+        fed = {names[0]: value}
+    elif isinstance(value, dict) and all(n in value for n in names):
+        fed = {n: value[n] for n in names}
+    elif isinstance(value, (list, tuple)) and len(value) == len(names):
+        fed = dict(zip(names, value, strict=True))
+    else:
+        return None, f"cannot split that value into {', '.join(names)}"
     inputs = {**run.inputs, **fed}
     params = dict(run.params)
     infer_lengths(stage, params, fed)
