@@ -7,6 +7,7 @@ value and cached on the instance; the per-instance path is plain Python."""
 
 from __future__ import annotations
 
+import _random
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ _KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
     "enum": lambda v: isinstance(v, str),
 }
 _KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "enum": "a string"}
+
+
+def new_rng(seed: int) -> random.Random:
+    """`random.Random(seed)` for an int seed, without the Python-level `seed()` wrapper:
+    the same state (MT19937 seeded from the int, no cached gauss), a little cheaper."""
+    rng = random.Random.__new__(random.Random)
+    _random.Random.seed(rng, seed)
+    rng.gauss_next = None
+    return rng
 
 
 class ParamError(ValueError):
@@ -211,7 +221,7 @@ class Environment:
         values = self.resolve_params(params)
         comp = self._compiled(values)
         rng_seed, iid = identity(self.qualname, seed, comp.params_text)
-        inputs = self._draw(random.Random(rng_seed), values, comp, seed)
+        inputs = self._draw(new_rng(rng_seed), values, comp, seed)
         answer = self._solve(inputs, values, comp, seed)
         prompt = self.render_prompt(values | inputs) + comp.instruction
         return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
