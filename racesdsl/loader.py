@@ -93,6 +93,11 @@ def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
 
 def _build_op(qualname: str, doc: str, node: StageInfo, envs: dict, built: dict, knob_defaults: dict,
               knob_ranges: dict) -> Composite:
+    if isinstance(node.ref, A.StageRef):  # `compose long = sort_list(n=8..12)`: a preset of one stage
+        stage = _build_stage(node, envs, built)
+        if isinstance(stage.env, Composite):  # an alias of another composite is that composite
+            return stage.env
+        return Composite(qualname, doc, "preset", [stage], knob_defaults, knob_ranges, "final")
     op: A.OpExpr = node.ref
     default = {"seq": "prefix", "par": "mean"}.get(op.op, "final")  # sort and select score the final answer
     reward = next((o.value for o in op.options if o.name == "reward"), default)

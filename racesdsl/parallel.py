@@ -1,22 +1,44 @@
-"""Deterministic sharding of per-seed work across local processes.
+"""Deterministic sharding of per-seed work across local processes or a Ray cluster.
 
 Every instance is a pure function of (env, seed, params), so work is split
 into contiguous seed ranges, each process loads the specs itself (by path:
 nothing unpicklable crosses a process boundary) and results come back in seed
-order. Output is byte-identical for any worker count."""
+order. Output is byte-identical for any worker count and either engine.
+
+Engines:
+
+- ``"local"`` (default): a ``ProcessPoolExecutor`` of ``workers`` processes,
+  one seed range per worker and env; no worker gets fewer than ``_MIN_CHUNK``
+  instances (fewer workers are used instead), since each loads the specs once.
+- ``"ray"``: the seed ranges run as Ray tasks (``pip install 'racesdsl[ray]'``).
+  Ray is started on this machine with ``workers`` CPUs unless it is already
+  initialised (then the existing cluster is used, and left running).
+  Shards are smaller: up to ``_RAY_SHARDS_PER_WORKER`` per worker and env,
+  each of at least ``_RAY_MIN_CHUNK`` instances, to balance load across
+  uneven workers. A Ray worker process loads the specs once per call and
+  reuses them for every shard of that call it runs.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from racesdsl.loader import Program
 
 _MIN_CHUNK = 256  # below this many instances per worker, start-up costs more than it saves
+_RAY_MIN_CHUNK = 64  # Ray workers outlive a shard and keep the loaded specs, so shards can be small
+_RAY_SHARDS_PER_WORKER = 4
+ENGINES = ("local", "ray")
 
 
 def default_workers() -> int:
+    """The CPUs this process may run on."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
@@ -25,23 +47,110 @@ def _sample_rows(paths: list[str], search_path: list[str], names: list[str], see
     from racesdsl.loader import load
 
     program = load(paths, search_path)
+    return _rows_from(program, names, seeds, params)
+
+
+def _rows_from(program: Program, names: list[str], seeds: range, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [program[name].sample(seed, **params).to_dict() for name in names for seed in seeds]
 
 
+def _bounds(seed: int, n: int, shards: int) -> list[tuple[int, int]]:
+    """`shards` contiguous, non-empty seed ranges covering seed..seed+n-1 (sizes differ by at most 1)."""
+    edges = [seed + (n * i) // shards for i in range(shards + 1)]
+    return list(zip(edges, edges[1:], strict=False))
+
+
 def sample_rows(paths: Sequence[str | Path], names: list[str], n: int, seed: int, params: dict[str, Any],
-                workers: int, search_path: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
-    """Rows of `n` instances per env (seeds seed..seed+n-1), env by env, in seed order."""
+                workers: int, search_path: Sequence[str | Path] = (), engine: str = "local") -> list[dict[str, Any]]:
+    """Rows of `n` instances per env (seeds seed..seed+n-1), env by env, in seed order.
+
+    `engine` is "local" (processes on this machine) or "ray" (Ray tasks); the
+    rows are the same for either engine and any number of `workers`."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine `{engine}` (expected one of {', '.join(ENGINES)})")
     spec_paths = [str(p) for p in paths]
     extra = [str(p) for p in search_path]
+    if engine == "ray":
+        return _sample_rows_ray(spec_paths, extra, names, n, seed, params, max(1, workers))
     workers = max(1, min(workers, n // _MIN_CHUNK or 1))
     if workers == 1:
         return _sample_rows(spec_paths, extra, names, range(seed, seed + n), params)
-    bounds = [seed + (n * i) // workers for i in range(workers + 1)]
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {name: [pool.submit(_sample_rows, spec_paths, extra, [name], range(lo, hi), params)
-                          for lo, hi in zip(bounds, bounds[1:], strict=False)] for name in names}
+                          for lo, hi in _bounds(seed, n, workers)] for name in names}
         for name in names:
             for future in futures[name]:
                 rows.extend(future.result())
     return rows
+
+
+# -------------------------------------------------------------------- ray
+
+# One Ray worker process serves many shards: keep the program loaded for the
+# call it was loaded for (a new call loads afresh, so edited specs are seen).
+_RAY_CACHE: dict[str, Any] = {}
+
+
+def _ray_shard(call: str, paths: list[str], search_path: list[str], name: str, lo: int, hi: int,
+               params: dict[str, Any]) -> list[dict[str, Any]]:
+    """One Ray task: the rows of env `name` for seeds lo..hi-1."""
+    from racesdsl.loader import load
+
+    if _RAY_CACHE.get("call") != call:
+        _RAY_CACHE.clear()
+        _RAY_CACHE.update(call=call, program=load(paths, search_path))
+    return _rows_from(_RAY_CACHE["program"], [name], range(lo, hi), params)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("engine='ray' needs Ray: pip install 'racesdsl[ray]' (or pip install ray)") from exc
+    return ray
+
+
+def _sample_rows_ray(paths: list[str], search_path: list[str], names: list[str], n: int, seed: int,
+                     params: dict[str, Any], workers: int) -> list[dict[str, Any]]:
+    ray = _import_ray()
+    if n <= 0 or not names:
+        return []
+    if not ray.is_initialized():
+        # log_to_driver=False: worker output must never mix into rows written to stdout.
+        ray.init(num_cpus=workers, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    # Ray workers may start in another folder: send absolute paths.
+    abs_paths = [os.path.abspath(p) for p in paths]
+    abs_search = [os.path.abspath(p) for p in search_path]
+    shards = max(1, min(workers * _RAY_SHARDS_PER_WORKER, n // _RAY_MIN_CHUNK))
+    task = ray.remote(num_cpus=1)(_ray_shard)
+    call = uuid.uuid4().hex
+    params_ref = ray.put(params)
+    refs = [task.remote(call, abs_paths, abs_search, name, lo, hi, params_ref)
+            for name in names for lo, hi in _bounds(seed, n, shards)]
+    rows: list[dict[str, Any]] = []
+    try:
+        for ref in refs:  # shard order: env by env, seeds ascending
+            rows.extend(ray.get(ref))
+    except ray.exceptions.RayTaskError as exc:
+        _drain(ray, refs)
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, Exception):  # the task's own exception, as the local engine raises it
+            raise cause from None
+        raise
+    return rows
+
+
+def _drain(ray: Any, refs: list[Any]) -> None:
+    """After a failed shard: cancel the rest and collect their outcomes, so Ray does
+    not log every other failed shard as an unhandled error."""
+    for ref in refs:
+        try:
+            ray.cancel(ref)
+        except Exception:  # already finished or gone
+            pass
+    for ref in refs:
+        try:
+            ray.get(ref, timeout=60)
+        except Exception:  # cancelled, failed like the first, or too slow: the first error is what counts
+            pass

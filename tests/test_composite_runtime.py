@@ -163,3 +163,15 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "c.races"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_preset_composite_reads_as_its_env_and_composes(tmp_path: Path) -> None:
+    prog = load_text(tmp_path, "use std.lists.{sort_list, total}\n"
+                     "compose sort_long = sort_list(n=8..12)\ncompose sum_long = seq(sort_long, total)\n")
+    long, chain = prog["sort_long"], prog["sum_long"]
+    inst = long.sample(1)
+    assert 8 <= len(inst.answer) <= 12 and inst.prompt.startswith("Sort this list")
+    assert long.verify(inst, long.render_answer(inst.answer)).value == 1.0
+    inst = chain.sample(1)
+    assert inst.prompt.splitlines()[1].startswith("Step 1: Sort [")
+    assert chain.verify(inst, chain.render_answer(inst.answer)).value == 1.0

@@ -117,6 +117,7 @@ def _hash_int(*parts: object) -> int:
 @dataclass
 class Adaptive:
     """Per-env levels kept in an accuracy band, plus promotion to deeper composites.
+    `pool` takes anything `make_pool` does (a Program, names, tuples, ...).
 
     - Each env has a level in [0, 1] (start `start_level`) and a sliding window
       of its last `window` rewards; accuracy is their mean.

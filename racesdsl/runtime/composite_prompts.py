@@ -42,6 +42,8 @@ def _task(run: _Run) -> str:
         values.update({n: Symbol(words) for n, words in run.bound.items()})
         return _sentence(run.env.render_step(values))
     kids = [_task(c) for c in run.children]
+    if run.env.op == "preset":
+        return kids[0]
     if run.env.op == "par":
         return "Do these independent parts: " + " ".join(f"({i}) {t}" for i, t in enumerate(kids, 1))
     steps = " ".join(f"({chr(96 + i)}) {t}" for i, t in enumerate(kids, 1))
@@ -57,6 +59,10 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     pool of labelled steps of one run."""
     kids = run.children
     types = [_output_type(k) for k in kids]
+    if comp.op == "preset":  # one env with some params fixed: it reads and answers as that env
+        kid = kids[0]
+        compiled = kid.env._compiled(kid.params)
+        return kid.env.render_prompt(kid.params | kid.inputs) + compiled.instruction, kid.output, {}, {}
     if comp.op == "seq":
         lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
@@ -167,6 +173,9 @@ def score(comp: Composite, inst: Instance, completion: str) -> Score:
         return Score(0.0, "the completion is not text")
     run, _ = _rebuild(comp, inst)
     kids = run.children
+    if comp.op == "preset":
+        kid = kids[0]
+        return kid.env._compiled(kid.params).verifier(completion, inst.answer, kid.inputs, kid.params)
     if comp.op in ("seq", "par"):
         tag = "step" if comp.op == "seq" else "part"
         parts = tuple(_stage_score(k, _block(completion, f"{tag}{i}"), ref)
@@ -257,6 +266,8 @@ def _rebuild(comp: Composite, inst: Instance) -> tuple[_Run, dict[str, _Run]]:
 
 
 def render(comp: Composite, answer: Any) -> str:
+    if comp.op == "preset":
+        return comp.stages[0].env.render_answer(answer, **comp.stages[0].fixed)
     if comp.op == "seq":
         return "".join(f"<step{i}>{to_json(v)}</step{i}>" for i, v in enumerate(answer, 1))
     if comp.op == "par":
