@@ -382,3 +382,15 @@ def test_docs_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = ROOT / "docs" / "curriculum.md"
     result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_sample_level_keyword_matches_sample_at_level() -> None:
+    import racesdsl
+    from racesdsl.curriculum.difficulty import sample_at_level
+
+    prog = racesdsl.load(str(Path(__file__).resolve().parent / "fixtures" / "language" / "compositions.races"))
+    for name in ("top3_sum", "two_tasks"):
+        for level in (0.0, 0.5, 1.0):
+            assert prog[name].sample(3, level=level) == sample_at_level(prog[name], 3, level)
+    base = racesdsl.load(str(Path(__file__).resolve().parent.parent / "specs" / "lists.races"))["sort_list"]
+    assert len(base.sample(0, level=1.0).answer) == 12 and len(base.sample(0, level=0.0).answer) == 2

@@ -148,7 +148,13 @@ class Composite:
         prompt, answer, extra, pool = describe(self, run, rng)
         return run, prompt, answer, extra, pool, iid
 
-    def sample(self, seed: int, **params: Any) -> Instance:
+    def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:
+        """One instance, a pure function of (composite, seed, knobs); `level` in [0, 1]
+        sets every knob not given by name (racesdsl.curriculum.params_at_level)."""
+        if level is not None:
+            from racesdsl.curriculum.difficulty import params_at_level
+
+            params = params_at_level(self, level, **params)
         knobs = self.resolve_params(params)
         run, prompt, answer, extra, _, iid = self._sample_run(seed, knobs)
         inputs = dict(run.children[0].inputs) if run.children else {}

@@ -216,8 +216,16 @@ class Environment:
 
     # ----------------------------------------------------------- sampling
 
-    def sample(self, seed: int, **params: Any) -> Instance:
-        """One instance, a pure function of (env, seed, params)."""
+    def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:
+        """One instance, a pure function of (env, seed, params); `level` in [0, 1] sets every
+        param not given by name (racesdsl.curriculum.params_at_level)."""
+        if level is not None:
+            if any(p.name == "level" for p in self.params):  # a param named `level` keeps its meaning
+                params["level"] = level
+            else:
+                from racesdsl.curriculum.difficulty import params_at_level
+
+                params = params_at_level(self, level, **params)
         values = self.resolve_params(params)
         comp = self._compiled(values)
         rng_seed, iid = identity(self.qualname, seed, comp.params_text)
