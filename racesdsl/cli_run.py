@@ -6,7 +6,10 @@ guard. Heavy imports happen inside the commands, so `--help` stays fast."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +19,23 @@ from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guar
 
 if TYPE_CHECKING:
     from racesdsl.loader import Program
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal; nothing when piped or under CI (logs stay clean).
+    Yields `advance(to)`, which sets the bar to `to` completed units."""
+    quiet = not sys.stderr.isatty() or bool(os.environ.get("CI"))
+    if quiet:
+        yield lambda to: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda to: bar.update(task, completed=to)
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -273,8 +293,17 @@ def test_(
         from racesdsl.selftest import render_table, run_selftest
 
         program = _load_many(paths, path)
+        total = len(env) if env else len(program.roots)
         try:
-            report = run_selftest(program, seeds=seeds, names=env or None, search_path=path or ())
+            with progress_bar("self-test", total) as advance:
+                done = [0]
+
+                def step(_line: str) -> None:
+                    done[0] += 1
+                    advance(done[0])
+
+                report = run_selftest(program, seeds=seeds, names=env or None, search_path=path or (),
+                                      progress=step)
         except KeyError as exc:
             raise _fail(f"no environment {exc}", EXIT_USAGE) from None
         text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
@@ -320,10 +349,12 @@ def enumerate_(
         if not (lo.isdigit() and (hi or lo).isdigit()) or out.suffix != ".races":
             raise _fail("--depth takes LO..HI (e.g. 2..4) and -o a FILE.races", EXIT_USAGE)
         try:
-            result = enumerate_compositions(
-                paths, ops=[o.strip() for o in ops.split(",") if o.strip()], depth=(int(lo), int(hi or lo)),
-                limit=limit, seed=seed, samples=samples, workers=workers or default_workers(),
-                time_budget=time_budget, search_path=path or (), module=out.stem)
+            with progress_bar("survivors", limit) as advance:
+                result = enumerate_compositions(
+                    paths, ops=[o.strip() for o in ops.split(",") if o.strip()], depth=(int(lo), int(hi or lo)),
+                    limit=limit, seed=seed, samples=samples, workers=workers or default_workers(),
+                    time_budget=time_budget, search_path=path or (), module=out.stem,
+                    progress=lambda tried, kept: advance(kept))
         except (ValueError, InputError) as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except SpecError as exc:
