@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import racesdsl
 from racesdsl.check.pipeline import check_paths
+from racesdsl.codegen.writer import package_files, write_files
 from racesdsl.compose.graph import seq_edges
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +158,25 @@ def test_random_legal_chains_are_sound(tmp_path_factory, seed: int, depth: int) 
     steps[wrong] = json.dumps({"wrong": True})
     text = "".join(f"<step{i}>{s}</step{i}>" for i, s in enumerate(steps, 1))
     assert env.verify(inst, text).value == pytest.approx(wrong / k)
+    _assert_compiled_matches(tmp, result.program, env, seed % 1000)
+
+
+def _assert_compiled_matches(folder: Path, program, loaded, seed: int) -> None:
+    """The compiled package rebuilds the same composite: same instance, same score."""
+    import importlib
+    import sys
+
+    package = f"pkg_{folder.name}"  # mktemp names are unique within the run
+    write_files(package_files(program, package), folder)
+    sys.path.insert(0, str(folder))
+    try:
+        built = importlib.import_module(package).get("c")
+        inst = loaded.sample(seed)
+        assert built.sample(seed) == inst
+        text = loaded.render_answer(inst.answer)
+        assert built.verify(inst, text) == loaded.verify(inst, text)
+    finally:
+        sys.path.remove(str(folder))
 
 
 def _write(folder: Path, text: str) -> Path:
