@@ -150,3 +150,16 @@ def test_sample_exports_verl_parquet_splits(tmp_path: Path) -> None:
     assert not {r["extra_info"]["seed"] for r in train} & {r["extra_info"]["seed"] for r in test}
     assert train[0]["reward_model"]["style"] == "rule" and train[0]["prompt"][0]["role"] == "user"
     assert run("sample", "tasks.races:halve", "--format", "parquet", cwd=tmp_path).returncode == 2
+
+
+def test_exported_rows_carry_lineage_that_the_leakage_check_reads(tmp_path: Path) -> None:
+    from racesdsl.curriculum.splits import check_leakage
+
+    comp = ROOT / "tests" / "fixtures" / "language" / "compositions.races"
+    train = run("sample", f"{comp}:top3_sum", "-n", "3", "--schema", "verl", cwd=tmp_path)
+    held = run("sample", f"{comp}:gcd_pair", "-n", "3", "--schema", "verl", cwd=tmp_path)
+    train_rows = [json.loads(line) for line in train.stdout.splitlines()]
+    held_rows = [json.loads(line) for line in held.stdout.splitlines()]
+    assert json.loads(train_rows[0]["extra_info"]["lineage"])["operators"] == ["seq"]
+    assert not check_leakage(train_rows, held_rows)
+    assert check_leakage(train_rows + held_rows[:1], held_rows)  # a planted leak is caught

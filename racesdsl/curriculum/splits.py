@@ -11,6 +11,7 @@ verifies a finished dataset against that promise."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -183,8 +184,16 @@ def _row_lineage(row: Any) -> dict[str, Any]:
     if isinstance(row, str):
         return {"env": row}
     if isinstance(row, Mapping):
-        if isinstance(row.get("lineage"), Mapping):
-            return dict(row["lineage"])
+        if isinstance(row.get("extra_info"), Mapping):  # a verl row keeps it in extra_info
+            row = row["extra_info"]
+        found = row.get("lineage")
+        if isinstance(found, str):  # exported rows store it as a JSON string
+            try:
+                found = json.loads(found)
+            except ValueError:
+                found = None
+        if isinstance(found, Mapping):
+            return dict(found)
         return dict(row) if "bases" in row else {"env": row["env"]}
     return {"env": row.env}
 
