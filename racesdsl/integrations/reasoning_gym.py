@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import operator
 import random
 import re
 import types
@@ -136,10 +137,18 @@ class RacesDataset:
     def __len__(self) -> int:
         return self.size
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled by name (env objects do not pickle): the unpickling process finds the
+        env through the default registry, or a registered dataset through reasoning-gym."""
+        if type(self) is RacesDataset:
+            return _unpickle, (self.env.qualname, self.size, self.seed, self.params)
+        return _unpickle_registered, (self.name, {**dataclasses.asdict(self.config), "seed": self.seed})
+
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"dataset indices must be integers, got {type(index).__name__}")
-        i = index + self.size if index < 0 else index
+        if isinstance(index, bool):
+            raise TypeError("dataset indices must be integers, got bool")
+        i = operator.index(index)  # numpy integers too
+        i = i + self.size if i < 0 else i
         if not 0 <= i < self.size:
             raise IndexError(f"index {index} is out of range for a dataset of {self.size} items")
         return self.entry(self.env.sample(self.seed + i, **self.params), i)
@@ -191,6 +200,16 @@ class RacesDataset:
     def score_answer(self, answer: str | None, entry: Mapping[str, Any]) -> float:
         """reasoning-gym's scoring hook: the reward in [0, 1]."""
         return float(self.score(answer, entry).value)
+
+
+def _unpickle(env: str, size: int, seed: int, params: dict[str, Any]) -> RacesDataset:
+    return RacesDataset(env, size, seed, **params)
+
+
+def _unpickle_registered(name: str, config: dict[str, Any]) -> Any:
+    from reasoning_gym import create_dataset
+
+    return create_dataset(name, **config)
 
 
 # ------------------------------------------------- reasoning-gym's factory
