@@ -93,6 +93,8 @@ def sample(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); output is identical "
                                          "for any number.")] = 0,
+    engine: Annotated[str, typer.Option("--engine", metavar="[local|ray]", help="Run workers as local processes or "
+                                        "Ray tasks (pip install 'racesdsl[ray]'); output is identical.")] = "local",
     out_format: Annotated[str, typer.Option("--format", metavar="[jsonl|parquet]", help="Output format.")] = "jsonl",
     schema: Annotated[str, typer.Option("--schema", metavar="[plain|verl|trl]", help="Row schema.")] = "plain",
     split: Annotated[str | None, typer.Option("--split", metavar="NAME=FRACTION,...", help="Split rows by seed, "
@@ -114,8 +116,10 @@ def sample(
         from racesdsl.integrations import export
         from racesdsl.parallel import default_workers, sample_rows
 
-        if out_format not in ("jsonl", "parquet") or schema not in ("plain", "verl", "trl"):
-            raise _fail("--format takes jsonl or parquet, --schema plain, verl or trl", EXIT_USAGE)
+        if out_format not in ("jsonl", "parquet") or schema not in ("plain", "verl", "trl") or \
+                engine not in ("local", "ray"):
+            raise _fail("--format takes jsonl or parquet, --schema plain, verl or trl, --engine local or ray",
+                        EXIT_USAGE)
         if (out_format == "parquet" or split) and output is None:
             raise _fail("parquet output and --split need -o", EXIT_USAGE)
         try:
@@ -123,7 +127,8 @@ def sample(
             for name in names:  # validate params once, here, so a bad one is a usage error
                 program[name].resolve_params(params)
             spec_path = spec.partition(":")[0]
-            plain = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or ())
+            plain = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or (),
+                                engine=engine)
             rows = list(export.from_plain(plain, schema, fractions))
             if schema != "plain":  # plain rows stay exactly `Instance.to_dict()`
                 rows = _with_lineage(program, rows)
@@ -131,7 +136,7 @@ def sample(
             raise _fail(str(exc), EXIT_USAGE) from None
         except (SamplingError, SolverError) as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
-        except ValueError as exc:
+        except (ValueError, ImportError) as exc:  # a bad --split, or Ray not installed
             raise _fail(str(exc), EXIT_USAGE) from None
         if output is None:
             export.write(rows, sys.stdout, "jsonl")

@@ -111,14 +111,27 @@ def _import_ray() -> Any:
     return ray
 
 
+def _start_ray(ray: Any, workers: int) -> None:
+    """Start a local Ray with `workers` CPUs, unless Ray is initialised already."""
+    if ray.is_initialized():
+        return
+    # log_to_driver=False: worker output must never mix into rows written to stdout.
+    common: dict[str, Any] = {"include_dashboard": False, "ignore_reinit_error": True, "log_to_driver": False}
+    try:
+        ray.init(num_cpus=workers, **common)
+    except ValueError as exc:
+        # RAY_ADDRESS or a `ray start` cluster on this machine: join it, at its own size.
+        if "existing cluster" not in str(exc):
+            raise
+        ray.init(**common)
+
+
 def _sample_rows_ray(paths: list[str], search_path: list[str], names: list[str], n: int, seed: int,
                      params: dict[str, Any], workers: int) -> list[dict[str, Any]]:
     ray = _import_ray()
     if n <= 0 or not names:
         return []
-    if not ray.is_initialized():
-        # log_to_driver=False: worker output must never mix into rows written to stdout.
-        ray.init(num_cpus=workers, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    _start_ray(ray, workers)
     # Ray workers may start in another folder: send absolute paths.
     abs_paths = [os.path.abspath(p) for p in paths]
     abs_search = [os.path.abspath(p) for p in search_path]

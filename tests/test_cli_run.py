@@ -163,3 +163,12 @@ def test_exported_rows_carry_lineage_that_the_leakage_check_reads(tmp_path: Path
     assert json.loads(train_rows[0]["extra_info"]["lineage"])["operators"] == ["seq"]
     assert not check_leakage(train_rows, held_rows)
     assert check_leakage(train_rows + held_rows[:1], held_rows)  # a planted leak is caught
+
+
+def test_sample_with_ray_engine_matches_local(tmp_path: Path) -> None:
+    __import__("pytest").importorskip("ray", reason="the ray extra is not installed")
+    spec(tmp_path)
+    local = run("sample", "tasks.races:halve", "-n", "300", "--workers", "1", cwd=tmp_path)
+    ray = run("sample", "tasks.races:halve", "-n", "300", "--workers", "2", "--engine", "ray", cwd=tmp_path)
+    assert ray.returncode == 0, ray.stderr
+    assert ray.stdout == local.stdout

@@ -106,6 +106,39 @@ def test_ray_engine_without_ray_names_the_extra(monkeypatch) -> None:
         sample_rows([LISTS], ["lists.sort_list"], 3, 0, {}, 1, engine="ray")
 
 
+class FakeRay:
+    """Stands in for `ray` where only `ray.init`'s arguments matter."""
+
+    def __init__(self, error: str | None) -> None:
+        self.error = error
+        self.calls: list[dict[str, Any]] = []
+        self.ready = False
+
+    def is_initialized(self) -> bool:
+        return self.ready
+
+    def init(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+        if self.error and "num_cpus" in kwargs:
+            raise ValueError(self.error)
+        self.ready = True
+
+
+def test_ray_starts_with_workers_cpus_or_joins_an_existing_cluster() -> None:
+    fresh = FakeRay(None)
+    parallel._start_ray(fresh, 3)
+    parallel._start_ray(fresh, 3)  # initialised: left alone
+    assert fresh.calls == [{"num_cpus": 3, "include_dashboard": False, "ignore_reinit_error": True,
+                            "log_to_driver": False}]
+    joined = FakeRay("When connecting to an existing cluster, num_cpus and num_gpus must not be provided.")
+    parallel._start_ray(joined, 3)
+    assert [sorted(c) for c in joined.calls] == [
+        ["ignore_reinit_error", "include_dashboard", "log_to_driver", "num_cpus"],
+        ["ignore_reinit_error", "include_dashboard", "log_to_driver"]]
+    with pytest.raises(ValueError, match="something else"):
+        parallel._start_ray(FakeRay("something else"), 3)
+
+
 # ----------------------------------------------------------------- ray engine
 
 
