@@ -301,6 +301,8 @@ def test_(
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per environment (0 .. N-1).")] = 20,
     fmt: Annotated[str, typer.Option("--format", metavar="[table|json]", help="Report format.")] = "table",
     env: Annotated[list[str] | None, typer.Option("--env", help="Only these envs (repeatable).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); the report is "
+                                         "the same for any number.")] = 0,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
@@ -312,22 +314,22 @@ def test_(
     if fmt not in ("table", "json"):
         raise _fail(f"--format must be table or json, got `{fmt}`", EXIT_USAGE)
     with guard(debug):
-        from racesdsl.selftest import render_table, run_selftest
+        from racesdsl.parallel import default_workers, selftest
+        from racesdsl.selftest import render_table
 
         program = _load_many(paths, path)
-        total = len(env) if env else len(program.roots)
         try:
-            with progress_bar("self-test", total) as advance:
-                done = [0]
-
-                def step(_line: str) -> None:
-                    done[0] += 1
-                    advance(done[0])
-
-                report = run_selftest(program, seeds=seeds, names=env or None, search_path=path or (),
-                                      progress=step)
+            names = [program[e].qualname for e in env] if env else list(program.roots)
         except KeyError as exc:
             raise _fail(f"no environment {exc}", EXIT_USAGE) from None
+        with progress_bar("self-test", len(names)) as advance:
+            done = [0]
+
+            def step(_line: str) -> None:
+                done[0] += 1
+                advance(done[0])
+
+            report = selftest(paths, names, seeds, workers or default_workers(), path or (), progress=step)
         text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
         sys.stdout.write(text.rstrip("\n") + "\n")
         code = EXIT_OK if report.ok else EXIT_SPEC_ERRORS

@@ -167,3 +167,39 @@ def _drain(ray: Any, refs: list[Any]) -> None:
             ray.get(ref, timeout=60)
         except Exception:  # cancelled, failed like the first, or too slow: the first error is what counts
             pass
+
+
+def _selftest_shard(paths: list[str], search_path: list[str], names: list[str], seeds: int) -> Any:
+    from racesdsl.loader import load
+    from racesdsl.selftest import run_selftest
+
+    return run_selftest(load(paths, search_path), seeds=seeds, names=names, search_path=search_path)
+
+
+def selftest(paths: Sequence[str | Path], names: list[str], seeds: int, workers: int,
+             search_path: Sequence[str | Path] = (), progress: Any = None) -> Any:
+    """`racesdsl.selftest.run_selftest` over envs split into contiguous groups, one
+    per process; the report lists envs in the given order whatever the worker count."""
+    from racesdsl.selftest import Report
+
+    spec_paths, extra = [str(p) for p in paths], [str(p) for p in search_path]
+    workers = max(1, min(workers, len(names) // 4 or 1))  # each process loads the specs once
+    bounds = [len(names) * i // workers for i in range(workers + 1)]
+    groups = [names[lo:hi] for lo, hi in zip(bounds, bounds[1:], strict=False) if hi > lo]
+    if workers == 1:
+        from racesdsl.loader import load
+        from racesdsl.selftest import run_selftest
+
+        return run_selftest(load(spec_paths, extra), seeds=seeds, names=names, search_path=extra,
+                            progress=progress)
+    envs, seconds = [], 0.0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_selftest_shard, spec_paths, extra, group, seeds) for group in groups]
+        for future in futures:
+            report = future.result()
+            envs.extend(report.envs)
+            seconds = max(seconds, report.seconds)
+            if progress is not None:
+                for env in report.envs:
+                    progress(env.env)
+    return Report(envs, seeds, seconds)

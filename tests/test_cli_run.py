@@ -172,3 +172,14 @@ def test_sample_with_ray_engine_matches_local(tmp_path: Path) -> None:
     ray = run("sample", "tasks.races:halve", "-n", "300", "--workers", "2", "--engine", "ray", cwd=tmp_path)
     assert ray.returncode == 0, ray.stderr
     assert ray.stdout == local.stdout
+
+
+def test_selftest_report_is_the_same_for_any_worker_count(tmp_path: Path) -> None:
+    reports = []
+    for workers in ("1", "2"):
+        res = run("test", str(ROOT / "tests" / "fixtures" / "broken"), "--seeds", "3", "--format", "json",
+                  "--workers", workers, cwd=tmp_path)
+        assert res.returncode == 1, res.stderr
+        report = json.loads(res.stdout)
+        reports.append([(e["env"], e["failures"], e["warnings"]) for e in report["envs"]])
+    assert reports[0] == reports[1] and len(reports[0]) == 8
