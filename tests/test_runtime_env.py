@@ -231,3 +231,12 @@ def test_new_rng_is_exactly_random_random(seed: int) -> None:
     from racesdsl.runtime.env import new_rng
 
     assert new_rng(seed).getstate() == random.Random(seed).getstate()
+
+
+@pytest.mark.parametrize("seed", [0, 7, -3, 10**20])
+def test_hot_path_identity_matches_identity(seed: int) -> None:
+    from racesdsl.runtime.seeds import identity, identity_parts
+
+    params_text = '[["n",6]]'
+    assert identity_parts(b"lists.sort_list\n", seed, f"\n{params_text}".encode()) == identity(
+        "lists.sort_list", seed, params_text)

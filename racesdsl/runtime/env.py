@@ -18,7 +18,7 @@ from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
 from racesdsl.runtime.score import Score
-from racesdsl.runtime.seeds import identity, params_key
+from racesdsl.runtime.seeds import identity_parts, params_key
 from racesdsl.runtime.templates import compile_template
 from racesdsl.runtime.values import SamplingError, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
@@ -104,6 +104,8 @@ class _Compiled:
     params_text: str  # canonical text of the params, hashed into every instance's seed and id
     canonical_input: dict[str, Callable[[Any], Any]]
     canonical_output: Callable[[Any], Any]
+    id_prefix: bytes = b""  # the env and params parts of every instance's identity digest
+    id_suffix: bytes = b""
 
 
 @dataclass(eq=False)
@@ -208,7 +210,8 @@ class Environment:
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
                           python_fn=self._get("verify")),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
-            {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output))
+            {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
+            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode())
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
         self._cache[key] = compiled
@@ -226,9 +229,16 @@ class Environment:
                 from racesdsl.curriculum.difficulty import params_at_level
 
                 params = params_at_level(self, level, **params)
-        values = self.resolve_params(params)
-        comp = self._compiled(values)
-        rng_seed, iid = identity(self.qualname, seed, comp.params_text)
+        if params:
+            values = self.resolve_params(params)
+            comp = self._compiled(values)
+        else:  # the common case in training loops: defaults, resolved and compiled once
+            defaults = self._lazy.get("defaults")
+            if defaults is None:
+                values = self.resolve_params({})
+                defaults = self._lazy["defaults"] = (values, self._compiled(values))
+            values, comp = dict(defaults[0]), defaults[1]
+        rng_seed, iid = identity_parts(comp.id_prefix, seed, comp.id_suffix)
         inputs = self._draw(new_rng(rng_seed), values, comp, seed)
         answer = self._solve(inputs, values, comp, seed)
         prompt = self.render_prompt(values | inputs) + comp.instruction

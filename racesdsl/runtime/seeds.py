@@ -21,6 +21,13 @@ def identity(env: str, seed: int, params_text: str) -> tuple[int, str]:
     return int.from_bytes(digest[:8], "big"), digest[8:16].hex()
 
 
+def identity_parts(prefix: bytes, seed: int, suffix: bytes) -> tuple[int, str]:
+    """`identity` with the env and params parts already encoded (`env + "\\n"` and
+    `"\\n" + params_text`): the same digest, for the per-instance hot path."""
+    digest = hashlib.sha256(b"%b%d%b" % (prefix, seed, suffix)).digest()
+    return int.from_bytes(digest[:8], "big"), digest[8:16].hex()
+
+
 def derive_seed(env: str, seed: int, params: Mapping[str, Any]) -> int:
     return identity(env, seed, params_key(params))[0]
 
