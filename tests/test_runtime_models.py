@@ -5,7 +5,6 @@ models of the standard library validate real instances."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+from values import perturb as perturb_once
 
 import racesdsl
 from racesdsl.runtime.checks import canonical, checker_for
@@ -295,23 +295,7 @@ def test_pydantic_accepts_sampled_values_and_returns_the_canonical_form(t: TType
 
 def perturb(v: Any, t: TType, data: st.DataObject) -> Any:
     """A copy of `v` changed at one place (usually no longer a value of `t`)."""
-    match t:
-        case TList(elem, _) | TSet(elem, _):
-            children = [(i, elem) for i in range(len(v))]
-        case TTuple(items):
-            children = list(enumerate(items))
-        case TRecord(fields):
-            children = list(fields)
-        case _:
-            children = []
-    if children and data.draw(st.booleans()):
-        where, sub = data.draw(st.sampled_from(children))
-        out = copy.deepcopy(v)
-        if isinstance(out, tuple):
-            return out[:where] + (perturb(out[where], sub, data),) + out[where + 1:]
-        out[where] = perturb(out[where], sub, data)
-        return out
-    return data.draw(st.sampled_from(wrong_here(v, t)))
+    return perturb_once(v, t, data, wrong_here)
 
 
 def wrong_here(v: Any, t: TType) -> list[Any]:

@@ -5,7 +5,6 @@ problem. `tests/values.py` serves as an independent membership oracle."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from values import count, inhabits
+from values import perturb as perturb_once
 
 from racesdsl.runtime.checks import canonical, checker_for, sort_key_for
 from racesdsl.runtime.types import (
@@ -143,24 +143,8 @@ def loosen(v: Any, t: TType, rng: random.Random) -> Any:
 
 
 def perturb(v: Any, t: TType, data: st.DataObject) -> Any:
-    """A copy of `v` that is wrong at one place (so no longer a value of `t`)."""
-    match t:
-        case TList(elem, _) | TSet(elem, _):
-            children = [(i, elem) for i in range(len(v))]
-        case TTuple(items):
-            children = list(enumerate(items))
-        case TRecord(fields):
-            children = list(fields)
-        case _:
-            children = []
-    if children and data.draw(st.booleans()):
-        where, sub = data.draw(st.sampled_from(children))
-        out = copy.deepcopy(v)
-        if isinstance(out, tuple):
-            return out[:where] + (perturb(out[where], sub, data),) + out[where + 1:]
-        out[where] = perturb(out[where], sub, data)
-        return out
-    return data.draw(st.sampled_from(wrong_here(v, t)))
+    """A copy of `v` changed at one place (usually no longer a value of `t`)."""
+    return perturb_once(v, t, data, wrong_here)
 
 
 def wrong_here(v: Any, t: TType) -> list[Any]:

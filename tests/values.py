@@ -321,3 +321,29 @@ def inhabits(v: Any, t: TType) -> bool:
             return (isinstance(v, dict) and set(v) == {n for n, _ in fields}
                     and all(inhabits(v[n], ft) for n, ft in fields))
     raise TypeError(f"not a type: {t!r}")
+
+
+def perturb(v: Any, t: TType, data: Any, wrong_here: Any) -> Any:
+    """A copy of `v` changed at one place, chosen by hypothesis `data`; `wrong_here(v, t)`
+    lists replacements that break `t` at the level where the change lands."""
+    import copy
+
+    from hypothesis import strategies as st
+
+    match t:
+        case TList(elem, _) | TSet(elem, _):
+            children = [(i, elem) for i in range(len(v))]
+        case TTuple(items):
+            children = list(enumerate(items))
+        case TRecord(fields):
+            children = list(fields)
+        case _:
+            children = []
+    if children and data.draw(st.booleans()):
+        where, sub = data.draw(st.sampled_from(children))
+        out = copy.deepcopy(v)
+        if isinstance(out, tuple):
+            return out[:where] + (perturb(out[where], sub, data, wrong_here),) + out[where + 1:]
+        out[where] = perturb(out[where], sub, data, wrong_here)
+        return out
+    return data.draw(st.sampled_from(wrong_here(v, t)))
