@@ -24,11 +24,11 @@ from test_exprs import _TooBig, evaluate
 from values import inhabits
 
 from racesdsl.check.exprs import free_names, infer
-from racesdsl.check.types import Interval, TInt, TList, TType, show
 from racesdsl.codegen import pyexpr
 from racesdsl.codegen.pyexpr import CodegenError, compile_function, function_source, py_name, to_python
 from racesdsl.diagnostics import Diagnostic
 from racesdsl.runtime import builtins as rt
+from racesdsl.runtime.types import Interval, TInt, TList, TType, show
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
 

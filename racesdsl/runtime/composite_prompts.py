@@ -131,10 +131,6 @@ def _describe_select(comp: Composite, run: _Run, rng: random.Random) -> tuple[st
     return prompt, answer, {"start": start, "target": target, "pool": sorted(by_label)}, by_label
 
 
-def _single(inputs: dict[str, Any]) -> Any:
-    return next(iter(inputs.values())) if len(inputs) == 1 else inputs
-
-
 def _distractor_runs(comp: Composite, run: _Run, rng: random.Random) -> list[_Run]:
     out = []
     for stage in comp.distractors:

@@ -26,11 +26,3 @@ def identity_parts(prefix: bytes, seed: int, suffix: bytes) -> tuple[int, str]:
     `"\\n" + params_text`): the same digest, for the per-instance hot path."""
     digest = hashlib.sha256(b"%b%d%b" % (prefix, seed, suffix)).digest()
     return int.from_bytes(digest[:8], "big"), digest[8:16].hex()
-
-
-def derive_seed(env: str, seed: int, params: Mapping[str, Any]) -> int:
-    return identity(env, seed, params_key(params))[0]
-
-
-def instance_id(env: str, seed: int, params: Mapping[str, Any]) -> str:
-    return identity(env, seed, params_key(params))[1]
