@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
 import sys
 from typing import Any
@@ -20,7 +21,7 @@ from test_runtime_answers import TRICKY, typed_values, types
 from racesdsl.runtime.answers import render_answer
 from racesdsl.runtime.checks import canonical
 from racesdsl.runtime.extract import FORMATS
-from racesdsl.runtime.score import Score, brief
+from racesdsl.runtime.score import Score, brief, mismatch
 from racesdsl.runtime.types import (
     Interval,
     TBool,
@@ -74,6 +75,33 @@ def test_score_ok_fail_and_json() -> None:
     assert d == {"value": 0.5, "reason": "half", "parts": [{"value": 1.0, "reason": "correct", "parts": []},
                                                            {"value": 0.0, "reason": "b", "parts": []}]}
     assert Score.from_dict(d) == s
+
+
+values = st.recursive(st.integers() | st.text(max_size=5) | st.floats(allow_nan=False),
+                      lambda inner: st.lists(inner, max_size=4), max_leaves=12)
+
+
+@given(values, values, st.sampled_from(["", " (in any order)", " (within 0.01)"]))
+def test_a_mismatch_reads_like_an_eager_score(reference: Any, answer: Any, note: str) -> None:
+    """The lazily written reason is the eager one, and the two scores are one value."""
+    eager = Score(0.0, f"expected {brief(reference)}{note}, got {brief(answer)}")
+    lazy = mismatch(reference, answer, note)
+    assert hash(lazy) == hash(eager) and lazy == eager and lazy.reason == eager.reason
+    assert pickle.loads(pickle.dumps(mismatch(reference, answer, note))) == eager
+    assert lazy.to_dict() == eager.to_dict() and repr(lazy) == repr(eager)
+
+
+def test_scores_are_immutable() -> None:
+    s = mismatch(1, 2)
+    for name in ("value", "reason", "parts", "_reason"):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(s, name, 1.0)
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(s, name)
+    assert s.value == 0.0 and s.reason == "expected 1, got 2" and s != "expected 1, got 2"
+    match s:
+        case Score(value, reason, parts):
+            assert (value, reason, parts) == (0.0, "expected 1, got 2", ())
 
 
 def test_brief_is_short_on_huge_values() -> None:

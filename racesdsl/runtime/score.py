@@ -2,45 +2,79 @@
 
 A score is a number in [0, 1] with a human reason, and, for composites, the
 scores of the parts it was computed from. It is immutable so verifiers can
-hand out shared instances (`Score.ok()` is one object) on the hot path."""
+hand out shared instances (`Score.ok()` is one object) on the hot path.
+
+Wrong answers are the common case in RL and most rewards are read for their
+value only, so `mismatch()` builds a score whose reason ("expected 6, got 7")
+is written on first read of `reason`; building the text eagerly costed more
+than the rest of a gcd verification."""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 _SLACK = 1e-9  # float noise from averaging parts, e.g. 1.0000000000000002
 _SMALL_INTS = frozenset([int])
 
 
-@dataclass(frozen=True, slots=True)
 class Score:
     """`value` in [0, 1] (1 = fully correct), `reason` for people, `parts` for composites.
 
     Values within 1e-9 outside [0, 1] are clamped (rounding noise from means);
     anything else (NaN, inf, 1.5, a string) raises: it is a bug in the caller,
-    and user-supplied python verifiers are checked before a Score is built."""
+    and user-supplied python verifiers are checked before a Score is built.
+    Immutable, compared and hashed by (value, reason, parts)."""
 
+    __slots__ = ("value", "_reason", "parts")
+    __match_args__ = ("value", "reason", "parts")
     value: float
-    reason: str
-    parts: tuple[Score, ...] = ()
+    parts: tuple[Score, ...]
 
-    def __post_init__(self) -> None:
-        v = self.value
-        if type(v) is not float or not 0.0 <= v <= 1.0:  # the common case costs one test
-            if not isinstance(v, int | float):
-                raise TypeError(f"a score value must be a number, got {type(v).__name__}")
-            v = float(v)
-            if not (-_SLACK <= v <= 1.0 + _SLACK):  # also false for NaN
-                raise ValueError(f"a score value must lie in [0, 1], got {v!r}")
-            object.__setattr__(self, "value", min(max(v, 0.0), 1.0))
-        if self.parts:
-            if type(self.parts) is not tuple:
-                object.__setattr__(self, "parts", tuple(self.parts))
-            if not all(isinstance(p, Score) for p in self.parts):
+    def __init__(self, value: float, reason: str, parts: tuple[Score, ...] = ()) -> None:
+        if type(value) is not float or not 0.0 <= value <= 1.0:  # the common case costs one test
+            if not isinstance(value, int | float):
+                raise TypeError(f"a score value must be a number, got {type(value).__name__}")
+            value = float(value)
+            if not (-_SLACK <= value <= 1.0 + _SLACK):  # also false for NaN
+                raise ValueError(f"a score value must lie in [0, 1], got {value!r}")
+            value = min(max(value, 0.0), 1.0)
+        if parts:
+            parts = tuple(parts)
+            if not all(isinstance(p, Score) for p in parts):
                 raise TypeError("the parts of a score must be scores")
+        _set_value(self, value)
+        _set_reason(self, reason)
+        _set_parts(self, parts)
+
+    @property
+    def reason(self) -> str:
+        why = self._reason
+        if type(why) is not str:  # a mismatch's (reference, answer, note), written now
+            why = f"expected {brief(why[0])}{why[2]}, got {brief(why[1])}"
+            _set_reason(self, why)
+        return why
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Score is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Score is immutable (cannot delete {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Score:
+            return NotImplemented
+        return self.value == other.value and self.reason == other.reason and self.parts == other.parts
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.reason, self.parts))
+
+    def __repr__(self) -> str:
+        return f"Score(value={self.value!r}, reason={self.reason!r}, parts={self.parts!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Score, (self.value, self.reason, self.parts)
 
     @classmethod
     def ok(cls, reason: str = "correct") -> Score:
@@ -61,6 +95,22 @@ class Score:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Score:
         return cls(data["value"], data["reason"], tuple(cls.from_dict(p) for p in data.get("parts", ())))
+
+
+_set_value = Score.value.__set__  # type: ignore[attr-defined]  # slot descriptors: the only writers
+_set_reason = Score._reason.__set__  # type: ignore[attr-defined]
+_set_parts = Score.parts.__set__  # type: ignore[attr-defined]
+_new_score = object.__new__
+
+
+def mismatch(reference: Any, answer: Any, note: str = "") -> Score:
+    """A zero for a wrong answer: "expected {reference}{note}, got {answer}", written
+    when first read. The values are read then, so do not mutate them in between."""
+    score = _new_score(Score)
+    _set_value(score, 0.0)
+    _set_reason(score, (reference, answer, note))
+    _set_parts(score, ())
+    return score
 
 
 def is_unit(x: float) -> bool:

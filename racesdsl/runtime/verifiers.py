@@ -16,7 +16,7 @@ from typing import Any
 from racesdsl.runtime.answers import parser_for
 from racesdsl.runtime.checks import sort_key_for
 from racesdsl.runtime.extract import MAX_ANSWER, MISSING, finder
-from racesdsl.runtime.score import Score, brief, is_unit
+from racesdsl.runtime.score import Score, brief, is_unit, mismatch
 from racesdsl.runtime.types import TAny, TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
 
 __all__ = ["KINDS", "Comparer", "Verifier", "exact", "make_verifier", "tolerance", "unordered"]
@@ -35,10 +35,6 @@ def _scalar(t: TType) -> bool:
     return isinstance(t, TInt | TFloat | TBool | TStr | TEnum)
 
 
-def _mismatch(answer: Any, reference: Any, note: str = "") -> Score:
-    return Score(0.0, f"expected {brief(reference)}{note}, got {brief(answer)}")
-
-
 def _same(a: Any, b: Any, key: Callable[[Any], Any]) -> bool:
     """Equal keys; a reference that does not fit its type is simply unequal."""
     try:
@@ -54,7 +50,7 @@ def exact(answer: Any, reference: Any, t: TType) -> Score:
     """Equal as values of `t`: sets in any order, a tuple equals the same list, 1 == 1.0."""
     if answer == reference or (not _scalar(t) and _same(answer, reference, sort_key_for(t))):
         return _OK
-    return _mismatch(answer, reference)
+    return mismatch(reference, answer)
 
 
 def _close(a: Any, b: Any, t: TType, eps: float) -> bool:
@@ -83,13 +79,14 @@ def tolerance(eps: float) -> Comparer:
     absolute tolerance up to 1, a relative one above. Lists, tuples and records of
     numbers compare elementwise, sets after sorting; everything else exactly."""
     eps = _check_eps(eps)
+    note = f" (within {eps:g})"
 
     def compare(answer: Any, reference: Any, t: TType) -> Score:
         try:
             ok = _close(answer, reference, t, eps)
         except (TypeError, ValueError, KeyError):  # a reference that does not fit its type
             ok = False
-        return _OK if ok else _mismatch(answer, reference, f" (within {eps:g})")
+        return _OK if ok else mismatch(reference, answer, note)
 
     return compare
 
@@ -116,7 +113,7 @@ def unordered(answer: Any, reference: Any, t: TType) -> Score:
     Elements need not be hashable: each list becomes the sorted tuple of its elements' keys."""
     if _same(answer, reference, _bag_key(t)):
         return _OK
-    return _mismatch(answer, reference, " (in any order)")
+    return mismatch(reference, answer, " (in any order)")
 
 
 # ------------------------------------------------------------------ pipeline
@@ -171,9 +168,9 @@ def _comparer(kind: str, t: TType, eps: float | None, python_fn: Callable[..., A
         raise ValueError(f"python_fn given for a {kind!r} verifier")
     if kind == "exact":
         if _scalar(t):
-            return lambda a, r, i, p: _OK if a == r else _mismatch(a, r)
+            return lambda a, r, i, p: _OK if a == r else mismatch(r, a)
         key = sort_key_for(t)
-        return lambda a, r, i, p: _OK if a == r or _same(a, r, key) else _mismatch(a, r)
+        return lambda a, r, i, p: _OK if a == r or _same(a, r, key) else mismatch(r, a)
     if kind == "tolerance":
         if eps is None:
             raise ValueError("a tolerance verifier needs eps")
@@ -181,7 +178,7 @@ def _comparer(kind: str, t: TType, eps: float | None, python_fn: Callable[..., A
         return lambda a, r, i, p: close(a, r, t)
     if kind == "unordered":
         bag = _bag_key(t)
-        return lambda a, r, i, p: _OK if _same(a, r, bag) else _mismatch(a, r, " (in any order)")
+        return lambda a, r, i, p: _OK if _same(a, r, bag) else mismatch(r, a, " (in any order)")
     raise ValueError(f"unknown verifier {kind!r} (expected one of {', '.join(KINDS)})")
 
 
