@@ -73,6 +73,9 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0504", "type error in expression", "An operator or builtin is applied to values of the wrong type."),
     ("E0505", "invalid exponent", "`**` needs a constant exponent between 0 and 64."),
     ("E0506", "unknown field", "Field access on a record names a field it does not have."),
+    ("E0507", "name read before its comprehension binds it",
+     "A comprehension reads a name in a later `for` or `if` clause that one of its own later `for`s binds: "
+     "Python makes every loop variable local to the whole comprehension, so the read fails at run time."),
     ("W0201", "unused import", "An imported name is never used."),
     ("W0301", "unused param", "A param is used by no type, expression or template, so it changes nothing."),
 )

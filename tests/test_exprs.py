@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from racesdsl.check.exprs import BUILTINS, constant_value, free_names, infer
+from racesdsl.check.expr_names import free_names
+from racesdsl.check.exprs import BUILTINS, constant_value, infer
 from racesdsl.diagnostics import CODES, Diagnostic
 from racesdsl.runtime.types import (
     INF,

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from test_exprs import _TooBig, evaluate
 from values import inhabits
 
-from racesdsl.check.exprs import free_names, infer
+from racesdsl.check.expr_names import free_names
+from racesdsl.check.exprs import infer
 from racesdsl.codegen import pyexpr
 from racesdsl.codegen.pyexpr import CodegenError, compile_function, function_source, py_name, to_python
 from racesdsl.diagnostics import Diagnostic
@@ -432,8 +433,8 @@ def reads_before_binding(expr: A.Expr) -> bool:
     """Whether a comprehension reads an outer name in an iterable or filter before it rebinds it.
 
     Python makes every target local to its whole comprehension, so that read
-    raises UnboundLocalError; `infer` (and test_exprs' interpreter) read the
-    outer name instead (a checker gap); the properties skip such trees.
+    raises UnboundLocalError; the checker rejects it (E0507). Written here
+    independently of racesdsl.check.expr_names, as an oracle for that check.
     """
     for node in _nodes(expr):
         if isinstance(node, A.ListComp):
@@ -454,6 +455,17 @@ def test_comprehension_targets_are_local_to_the_whole_comprehension() -> None:
         assert reads_before_binding(parse_expr(src))
         with pytest.raises(UnboundLocalError):
             run(src, v=2, xs=[1])
+        diags: list[Diagnostic] = []
+        infer(parse_expr(src), {"v": TInt(Interval(0, 5)), "xs": TList(TInt(Interval(0, 5)))}, diags)
+        assert [d.code for d in diags] == ["E0507"]
+
+
+@given(expr=TYPED)
+@settings(max_examples=500, deadline=None)
+def test_the_checker_rejects_exactly_the_reads_before_binding(expr: A.Expr) -> None:
+    diags: list[Diagnostic] = []
+    infer(expr, SCOPE, diags)
+    assert ("E0507" in {d.code for d in diags}) == reads_before_binding(expr)
 
 
 RUNTIME_ERRORS = (ZeroDivisionError, ValueError, IndexError, OverflowError)
@@ -464,7 +476,7 @@ RUNTIME_ERRORS = (ZeroDivisionError, ValueError, IndexError, OverflowError)
 def test_compiled_values_inhabit_the_inferred_type(expr: A.Expr, env: dict[str, Any]) -> None:
     diags: list[Diagnostic] = []
     t = infer(expr, SCOPE, diags)
-    assume(not diags and not reads_before_binding(expr))
+    assume(not diags)  # E0507 included: what type-checks never raises UnboundLocalError
     fn = compile_function("f", list(SCOPE), expr)
     try:
         value = fn(**env)

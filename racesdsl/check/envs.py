@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from racesdsl.check.exprs import constant_value, free_names, infer
+from racesdsl.check.expr_names import free_names
+from racesdsl.check.exprs import constant_value, infer
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import check_template
 from racesdsl.check.typeexpr import TypeContext, resolve_type, type_names

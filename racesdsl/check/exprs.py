@@ -9,7 +9,7 @@ error: a mistake becomes one Diagnostic, and the failing sub-expression gets
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from racesdsl.check.builtins_types import (
     BUILTINS,
@@ -21,6 +21,7 @@ from racesdsl.check.builtins_types import (
     orderable,
     str_parts,
 )
+from racesdsl.check.expr_names import reads_before_binding
 from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, slice_length
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime.types import (
@@ -43,7 +44,7 @@ from racesdsl.runtime.types import (
 )
 from racesdsl.syntax import ast as A
 
-__all__ = ["BUILTINS", "infer", "constant_value", "free_names", "MAX_EXPONENT"]
+__all__ = ["BUILTINS", "infer", "constant_value", "MAX_EXPONENT"]
 
 MAX_EXPONENT = 64
 Constant = int | float | bool | str
@@ -279,6 +280,10 @@ class _Infer:
     # ------------------------------------------------------------ comprehensions
 
     def listcomp(self, e: A.ListComp, scope: Mapping[str, TType]) -> TType:
+        for name, _ in reads_before_binding(e):
+            self.fail("E0507", f"`{name.id}` is read before this comprehension's `for {name.id}` binds it",
+                      name.span, f"rename that loop variable: inside a comprehension `{name.id}` always means it, "
+                      f"not an input or param of the same name")
         inner = dict(scope)  # comprehension variables never leak into the caller's scope
         count, filtered = Interval(1, 1), False
         for gen in e.generators:
@@ -372,45 +377,3 @@ def _fold(op: str, a: int | float, b: int | float) -> int | float | None:
     if isinstance(r, float) and (r != r or r in (float("inf"), float("-inf"))):
         return None
     return r
-
-
-def _children(e: A.Expr | A.Slice) -> Iterator[A.Expr | A.Slice]:
-    match e:
-        case A.BinOp(_, left, right) | A.BoolOp(_, left, right):
-            yield from (left, right)
-        case A.UnaryOp(_, operand):
-            yield operand
-        case A.Compare(left, _, comparators):
-            yield left
-            yield from comparators
-        case A.IfExp(body, test, orelse):
-            yield from (body, test, orelse)
-        case A.Attribute(value, _):
-            yield value
-        case A.Subscript(value, index):
-            yield from (value, index)
-        case A.Slice(lower, upper, step):
-            yield from (p for p in (lower, upper, step) if p is not None)
-        case A.Call(_, args, keywords):
-            yield from args
-            yield from (k.value for k in keywords)
-        case A.ListLit(items) | A.TupleLit(items):
-            yield from items
-        case A.RecordLit(items):
-            yield from (i.value for i in items)
-
-
-def free_names(expr: A.Expr | A.Slice) -> set[str]:
-    """The names `expr` reads from its scope; comprehension variables are not free."""
-    if isinstance(expr, A.Name):
-        return {expr.id}
-    if isinstance(expr, A.ListComp):
-        out: set[str] = set()
-        bound: set[str] = set()
-        for gen in expr.generators:
-            out |= free_names(gen.iter) - bound
-            bound |= set(gen.targets)
-            for cond in gen.ifs:
-                out |= free_names(cond) - bound
-        return out | (free_names(expr.elt) - bound)
-    return set().union(*(free_names(c) for c in _children(expr)))
