@@ -224,15 +224,6 @@ def test_compiled_composites_match_load(tmp_path: Path) -> None:
     assert count == 6 and rows and all(same and value == 1.0 for same, value in rows)
 
 
-@pytest.mark.parametrize("seed", [0, 7, 2**63 + 11, 2**64 - 1])
-def test_new_rng_is_exactly_random_random(seed: int) -> None:
-    import random
-
-    from racesdsl.runtime.env import new_rng
-
-    assert new_rng(seed).getstate() == random.Random(seed).getstate()
-
-
 @pytest.mark.parametrize("seed", [0, 7, -3, 10**20])
 def test_hot_path_identity_matches_identity(seed: int) -> None:
     from racesdsl.runtime.seeds import identity, identity_parts

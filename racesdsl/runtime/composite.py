@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from racesdsl.runtime.env import MAX_TRIES, Environment, Instance, ParamError, _Compiled
+from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity, params_key
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
@@ -135,7 +136,7 @@ class Composite:
         from racesdsl.runtime.composite_prompts import describe
 
         rng_seed, iid = identity(self.qualname, seed, params_key(knobs))
-        rng = random.Random(rng_seed)
+        rng = new_rng(rng_seed)
         for _ in range(MAX_TRIES):
             try:
                 run = self._run(rng, knobs, None, None)

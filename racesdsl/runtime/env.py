@@ -7,7 +7,6 @@ value and cached on the instance; the per-instance path is plain Python."""
 
 from __future__ import annotations
 
-import _random
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
+from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity_parts, params_key
 from racesdsl.runtime.templates import compile_template
@@ -36,15 +36,6 @@ _KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
     "enum": lambda v: isinstance(v, str),
 }
 _KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "enum": "a string"}
-
-
-def new_rng(seed: int) -> random.Random:
-    """`random.Random(seed)` for an int seed, without the Python-level `seed()` wrapper:
-    the same state (MT19937 seeded from the int, no cached gauss), a little cheaper."""
-    rng = random.Random.__new__(random.Random)
-    _random.Random.seed(rng, seed)
-    rng.gauss_next = None
-    return rng
 
 
 class ParamError(ValueError):
@@ -267,8 +258,11 @@ class Environment:
         for _ in range(MAX_TRIES):
             inputs = self._draw_once(rng, params, comp)
             args = get_inputs(inputs) + param_values
-            failed = next((src for src, fn in self.wheres if not fn(*args)), "")
-            if not failed:
+            for src, holds in self.wheres:
+                if not holds(*args):
+                    failed = src
+                    break
+            else:
                 return inputs
         raise SamplingError(f"{self.name}: no input satisfied `where {failed}` in {MAX_TRIES} tries "
                             f"(seed {seed}, params {params})")

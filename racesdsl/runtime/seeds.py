@@ -15,8 +15,9 @@ def params_key(params: Mapping[str, Any]) -> str:
 
 
 def identity(env: str, seed: int, params_text: str) -> tuple[int, str]:
-    """One digest of (env, seed, params) gives both the instance's `random.Random`
-    seed (64 bits) and its short content-addressed id (another 64 bits, hex)."""
+    """One digest of (env, seed, params) gives both the seed of the instance's
+    generator (64 bits, runtime/rng.py) and its short content-addressed id
+    (another 64 bits, hex)."""
     digest = hashlib.sha256(f"{env}\n{seed}\n{params_text}".encode()).digest()
     return int.from_bytes(digest[:8], "big"), digest[8:16].hex()
 

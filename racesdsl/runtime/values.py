@@ -18,11 +18,13 @@ python hooks (custom samplers, solvers, verifiers):
 Everything is specialised once per type (`sampler_for(t)` returns a closure):
 the per-instance path is a hot loop in RL training.
 
-Sampling is deterministic for a given `random.Random` state on any machine and
+Sampling is deterministic for a given generator state (instances use
+runtime/rng.py's `InstanceRandom`; any `random.Random` works) on any machine and
 Python >= 3.11: it calls only `rng.random()`, `rng.randrange` and `rng.sample`,
 and never iterates over an unsorted set. A component with one possible value
 draws nothing. An integer among `size` values is `lo + int(rng.random() * size)`,
-uniform up to a relative bias of `size / 2**53`; above 2**26 values it is the
+uniform up to a relative bias of `size / 2**52` (the instance generator's floats
+carry 52 random bits); above 2**26 values it is the
 exact `rng.randrange`.
 """
 
