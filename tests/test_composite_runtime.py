@@ -83,6 +83,44 @@ def test_sort_shuffles_deterministically_and_names_sources(lang) -> None:
     assert re.search(r"the result of step [A-C]", inst.prompt)
 
 
+NESTED_SORT = ("use std.lists.{sort_list, take_first, total, reverse_list}\nuse std.numbers.{gcd2, is_even}\n"
+               "compose in_par = par(sort(sort_list(n=3..12), take_first(k=3), total), gcd2)\n"
+               "compose in_seq = seq(reverse_list(n=3..12), sort(sort_list(n=3..12), take_first(k=3), total), is_even)\n")
+
+
+@pytest.mark.parametrize("name", ["in_par", "in_seq"])
+def test_a_nested_sort_lists_its_steps_shuffled(tmp_path: Path, name: str) -> None:
+    """Inside another operator a sort stays a sort: lettered steps in a per-seed shuffled
+    order, each naming the lettered step it takes its value from; answered by its final result."""
+    env = load_text(tmp_path, NESTED_SORT)[name]
+    orders = set()
+    for seed in range(30):
+        inst = env.sample(seed)
+        nested = re.search(r"listed in shuffled order.*?: (\(a\).*)$", inst.prompt, re.M)
+        assert nested, inst.prompt
+        steps = dict(re.findall(r"\(([a-c])\) (\w+)", nested.group(1)))
+        assert sorted(steps.values()) == ["Add", "Keep", "Sort"]
+        label = {word: letter for letter, word in steps.items()}
+        assert f"Keep the first 3 elements of the result of ({label['Sort']})" in nested.group(1)
+        assert f"Add up the result of ({label['Keep']})" in nested.group(1)
+        orders.add(tuple(steps.values()))
+        assert env.verify(inst, env.render_answer(inst.answer)).value == 1.0
+        assert env.sample(seed) == inst
+    assert len(orders) > 1
+
+
+@pytest.mark.parametrize("compose", ["par(plan, gcd2)", "seq(sort_list, plan)", "seq(plan, total)",
+                                     "sort(reverse_list, select(sort_list, total; distractors: reverse_list))"])
+def test_a_select_can_only_be_outermost(compose: str) -> None:
+    from racesdsl.check.pipeline import check_text
+
+    text = ("use std.lists.{sort_list, total, reverse_list}\nuse std.numbers.{gcd2}\n"
+            "compose plan = select(sort_list, total; distractors: reverse_list)\n"
+            f"compose outer = {compose}\n")
+    codes = [d.code for d in check_text(text, "t.races", search_path=[ROOT / "specs"]).diagnostics]
+    assert "E0314" in codes, codes
+
+
 def test_select_accepts_an_alternative_correct_plan(tmp_path: Path) -> None:
     # sum(sorted(x)) == sum(x) == sum(reversed(x)): three plans reach the target.
     prog = load_text(tmp_path, "use std.lists.{sort_list, total, reverse_list}\n"

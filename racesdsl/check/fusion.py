@@ -284,9 +284,8 @@ class FusionChecker:
             if sig is None:
                 current = Incoming(T.TAny(), "the previous stage")
                 continue
-            if not last and not sig.can_feed:
-                self.diags.append(error("E0314", f"`{child.label}` answers with a plan and cannot feed "
-                                        "the next stage", sub.span, "make the select the last stage"))
+            if not sig.can_feed:
+                self._nested_select(child, node, sub)
             elif not last and not sig.exact:
                 self.diags.append(error("E0313", f"`{child.label}` has a non-exact verifier, so its answer "
                                         "does not determine the next stage's input", sub.span,
@@ -299,8 +298,8 @@ class FusionChecker:
         first, final = sigs[0], sigs[-1]
         if node.op == "select":
             return stage, Signature(first.inputs, T.TAny(), False, False)
-        stage.output = final.output
-        return stage, Signature(first.inputs, final.output, final.exact, final.can_feed)
+        stage.output = final.output  # only a select answers with a plan, and it cannot be nested
+        return stage, Signature(first.inputs, final.output, final.exact, True)
 
     def _par(self, node: A.OpExpr, scope: ModuleScope, incoming: Incoming | None, walk: _Walk,
              stage: StageInfo) -> tuple[StageInfo, Signature | None]:
@@ -319,12 +318,21 @@ class FusionChecker:
             child, sig = self._stage(sub, scope, part_in, walk)
             stage.children.append(child)
             sigs.append(sig)
+            if sig is not None and not sig.can_feed:
+                self._nested_select(child, node, sub)
         if any(s is None for s in sigs):
             return stage, None
         inputs = tuple((str(i), _input_type(s)) for i, s in enumerate(sigs))
         output = T.TTuple(tuple(s.output for s in sigs))
         stage.output = output
-        return stage, Signature(inputs, output, all(s.exact for s in sigs), all(s.can_feed for s in sigs))
+        return stage, Signature(inputs, output, all(s.exact for s in sigs), True)
+
+    def _nested_select(self, child: StageInfo, node: A.OpExpr, sub: A.CompExpr) -> None:
+        what = "a `select`" if child.label == "select" else f"`{child.label}` is a `select`: it"
+        self.diags.append(error("E0314", f"{what} answers with a plan, not a value, so it cannot be a stage "
+                                f"of `{node.op}`", sub.span,
+                                "use the select on its own (it can only be the outermost operator); to chain its "
+                                "stages inside another operator, write them as a seq or a sort"))
 
     def _select_pool(self, node: A.OpExpr, scope: ModuleScope, walk: _Walk, stage: StageInfo) -> None:
         pool = len(node.stages) + len(node.distractors)
