@@ -304,9 +304,11 @@ def test_(
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); the report is "
                                          "the same for any number.")] = 0,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings (a prompt that leaks the answer, a near "
+                                         "miss that scores 1) fail too.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
-    """Soundness self-test of every environment; exits 1 on any failure.
+    """Soundness self-test of every environment; exits 1 on any failure (with --strict, any warning).
 
     Checks that the reference answer scores 1, near misses score less, sampling
     is deterministic, solver outputs and sampled inputs inhabit their types, both
@@ -332,7 +334,7 @@ def test_(
             report = selftest(paths, names, seeds, workers or default_workers(), path or (), progress=step)
         text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
         sys.stdout.write(text.rstrip("\n") + "\n")
-        code = EXIT_OK if report.ok else EXIT_SPEC_ERRORS
+        code = EXIT_OK if report.ok and not (strict and report.n_warnings) else EXIT_SPEC_ERRORS
     raise typer.Exit(code)
 
 

@@ -118,6 +118,12 @@ def test_selftest_command_exit_codes(tmp_path: Path) -> None:
     assert report["ok"] is False and report["summary"]["failures"] > 0
     assert run("test", str(broken), "--format", "xml", cwd=tmp_path).returncode == 2
     assert run("test", str(ROOT / "specs" / "lists.races"), "--env", "nope", cwd=tmp_path).returncode == 2
+    # A leaking prompt is only a warning; --strict makes warnings fail.
+    leaky = str(broken / "leaky_prompt.races")
+    assert run("test", leaky, "--seeds", "3", cwd=tmp_path).returncode == 0
+    strict = run("test", leaky, "--seeds", "3", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1 and "prompt_leak" in strict.stdout
+    assert run("test", str(ROOT / "specs" / "lists.races"), "--seeds", "3", "--strict", cwd=tmp_path).returncode == 0
 
 
 def test_sample_output_is_identical_for_any_worker_count(tmp_path: Path) -> None:
