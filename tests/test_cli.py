@@ -386,7 +386,7 @@ def test_readme_setup_commands_match_ci() -> None:
     commands = [line.strip() for block in re.findall(r"^```sh\n(.*?)^```", setup, re.S | re.M)
                 for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert commands == [
-        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]' && racesdsl check specs && racesdsl test specs --seeds 50",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]' && racesdsl check specs && racesdsl test specs --seeds 50 --strict",
         ".venv/bin/python -m pytest -q",
     ]
     for command in commands:
