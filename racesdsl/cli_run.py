@@ -304,6 +304,8 @@ def test_(
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); the report is "
                                          "the same for any number.")] = 0,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Per-env limit; an env "
+                                           "that exceeds it fails with `timeout` (0: no limit).")] = 60.0,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings (a prompt that leaks the answer, a near "
                                          "miss that scores 1) fail too.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
@@ -331,7 +333,8 @@ def test_(
                 done[0] += 1
                 advance(done[0])
 
-            report = selftest(paths, names, seeds, workers or default_workers(), path or (), progress=step)
+            report = selftest(paths, names, seeds, workers or default_workers(), path or (), progress=step,
+                              timeout=timeout or None)
         text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
         sys.stdout.write(text.rstrip("\n") + "\n")
         code = EXIT_OK if report.ok and not (strict and report.n_warnings) else EXIT_SPEC_ERRORS

@@ -169,15 +169,16 @@ def _drain(ray: Any, refs: list[Any]) -> None:
             pass
 
 
-def _selftest_shard(paths: list[str], search_path: list[str], names: list[str], seeds: int) -> Any:
+def _selftest_shard(paths: list[str], search_path: list[str], names: list[str], seeds: int,
+                    timeout: float | None) -> Any:
     from racesdsl.loader import load
     from racesdsl.selftest import run_selftest
 
-    return run_selftest(load(paths, search_path), seeds=seeds, names=names, search_path=search_path)
+    return run_selftest(load(paths, search_path), seeds=seeds, names=names, search_path=search_path, timeout=timeout)
 
 
 def selftest(paths: Sequence[str | Path], names: list[str], seeds: int, workers: int,
-             search_path: Sequence[str | Path] = (), progress: Any = None) -> Any:
+             search_path: Sequence[str | Path] = (), progress: Any = None, timeout: float | None = 60.0) -> Any:
     """`racesdsl.selftest.run_selftest` over envs split into contiguous groups, one
     per process; the report lists envs in the given order whatever the worker count."""
     from racesdsl.selftest import Report
@@ -191,10 +192,10 @@ def selftest(paths: Sequence[str | Path], names: list[str], seeds: int, workers:
         from racesdsl.selftest import run_selftest
 
         return run_selftest(load(spec_paths, extra), seeds=seeds, names=names, search_path=extra,
-                            progress=progress)
+                            progress=progress, timeout=timeout)
     envs, seconds = [], 0.0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_selftest_shard, spec_paths, extra, group, seeds) for group in groups]
+        futures = [pool.submit(_selftest_shard, spec_paths, extra, group, seeds, timeout) for group in groups]
         for future in futures:
             report = future.result()
             envs.extend(report.envs)

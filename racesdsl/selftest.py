@@ -12,7 +12,11 @@ problem with the seed that reproduces it:
 - output_type: reference answers inhabit the output type (a failing solver lands here);
 - inputs: sampled inputs inhabit their types and satisfy every `where`;
 - param_ends: sampling works at both ends of every numeric param (every Bool/Enum value);
-- prompt_leak (warning): the prompt shows a non-trivial answer verbatim.
+- prompt_leak (warning): the prompt shows a non-trivial answer verbatim;
+- timeout: the env's checks did not finish within `timeout` seconds (a solver, sampler
+  or verifier that never returns); its remaining checks are skipped, the others run.
+  The clock is SIGALRM, so it works on Unix in a main thread (each worker process's
+  included) and is off elsewhere; code stuck inside one C call is stopped when it returns.
 
 A check never raises: an exception is a failure of the check it escaped from. Composites
 get the checks that need no types: reference, deterministic, the empty completion."""
@@ -21,106 +25,41 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from racesdsl.runtime.answers import format_instruction, parser_for, render_answer
+from racesdsl.runtime.checks import checker_for
 from racesdsl.runtime.env import Environment, Instance, ParamError, SolverError
 from racesdsl.runtime.score import brief
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
 from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
+from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
-try:
-    from racesdsl.runtime.checks import checker_for
-except ImportError:  # before membership checks moved out of values.py
-    from racesdsl.runtime.values import checker_for
-
-__all__ = ["CHECKS", "EnvReport", "Issue", "Report", "render_table", "run_selftest"]
+__all__ = ["CHECKS", "DEFAULT_TIMEOUT", "EnvReport", "Issue", "Report", "render_table", "run_selftest"]
 
 CHECKS = ("reference", "perturbed", "deterministic", "output_type", "inputs", "param_ends", "prompt_leak")
+DEFAULT_TIMEOUT = 60.0  # seconds per env; the whole stdlib takes ~3 s at 50 seeds
 FRESH_SEEDS = 2  # seeds compared with a fresh load: loading is the slow part
 END_SEEDS = 10  # seeds sampled at each end of a param range
 _EMPTY = object()  # the empty completion, as a near miss
 _UNREAD = object()  # a completion the parser refuses
 
 
-@dataclass(frozen=True)
-class Issue:
-    """A failure or warning. `env.sample(seed)` reproduces it, with the params the message
-    names for `param_ends` ("at n=1: ..."); seed None: not tied to one seed."""
-
-    check: str
-    seed: int | None
-    message: str
-
-
-@dataclass
-class EnvReport:
-    """What the self-test found for one env; `checks` counts runs per check (one per seed)."""
-
-    env: str
-    checks: Counter[str] = field(default_factory=Counter)
-    failures: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    @property
-    def n_checks(self) -> int:
-        return sum(self.checks.values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {"env": self.env, "ok": self.ok, "checks": dict(self.checks), "seconds": round(self.seconds, 4),
-                "failures": list(map(asdict, self.failures)), "warnings": list(map(asdict, self.warnings))}
-
-
-@dataclass
-class Report:
-    """The self-test of several envs; `ok` when none has a failure (warnings allowed)."""
-
-    envs: list[EnvReport]
-    seeds: int
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(e.ok for e in self.envs)
-
-    @property
-    def n_checks(self) -> int:
-        return sum(e.n_checks for e in self.envs)
-
-    @property
-    def n_failures(self) -> int:
-        return sum(len(e.failures) for e in self.envs)
-
-    @property
-    def n_warnings(self) -> int:
-        return sum(len(e.warnings) for e in self.envs)
-
-    def to_json(self) -> dict[str, Any]:
-        summary = {"envs": len(self.envs), "checks": self.n_checks, "failures": self.n_failures,
-                   "warnings": self.n_warnings}
-        return {"ok": self.ok, "seeds": self.seeds, "seconds": round(self.seconds, 3), "summary": summary,
-                "envs": [e.to_json() for e in self.envs]}
-
-
 def run_selftest(program: Any, *, seeds: int = 20, names: list[str] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 search_path: Sequence[str | Path] = ()) -> Report:
+                 search_path: Sequence[str | Path] = (), timeout: float | None = DEFAULT_TIMEOUT) -> Report:
     """Self-test `names` (default `program.roots`) of a `racesdsl.load` result at seeds
     0..seeds-1. `progress` gets one status line per env as it finishes; `search_path` is
-    passed to the fresh load of `deterministic`. Unknown names raise KeyError."""
+    passed to the fresh load of `deterministic`; `timeout` bounds each env (None or 0: no
+    bound). Unknown names raise KeyError."""
     start = time.perf_counter()
     fresh = _Fresh(search_path)
     checked = getattr(program, "checked", None)
@@ -129,44 +68,42 @@ def run_selftest(program: Any, *, seeds: int = 20, names: list[str] | None = Non
         env = program[name]
         info = getattr(checked, "envs", {}).get(env.qualname)
         path = Path(info.module.path) if info is not None else None
-        report = _Tester(env, path, max(seeds, 0), fresh).run()
+        report = _Tester(env, path, max(seeds, 0), fresh, timeout).run()
         reports.append(report)
         if progress is not None:
             first = report.failures[0] if report.failures else None
-            status = "ok" if first is None else f"{len(report.failures)} failure(s), first: {_where(first)}"
+            status = "ok" if first is None else f"{len(report.failures)} failure(s), first: {where(first)}"
             progress(f"{report.env}: {status} ({report.n_checks} checks, {report.seconds:.2f}s)")
     return Report(reports, seeds, time.perf_counter() - start)
-
-
-def render_table(report: Report) -> str:
-    """A plain-text table, one row per env, then the summary line."""
-    rows = [("env", "checks", "failures", "warnings", "first failure")]
-    for e in report.envs:
-        first = e.failures[0] if e.failures else e.warnings[0] if e.warnings else None
-        note = "" if first is None else ("" if e.failures else "warning: ") + _where(first)
-        rows.append((e.env, str(e.n_checks), str(len(e.failures)), str(len(e.warnings)), _cut(note, 160)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join([*(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)), r[4]]).rstrip() for r in rows]
-    lines.insert(1, "-" * min(max(map(len, lines)), 120))
-    lines.append(f"{len(report.envs)} envs, {report.n_checks} checks, {report.n_failures} failures, "
-                 f"{report.n_warnings} warnings")
-    return "\n".join(lines)
-
-
-def _where(issue: Issue) -> str:
-    seed = "" if issue.seed is None else f" (seed {issue.seed})"
-    return f"{issue.check}{seed}: {issue.message}"
-
-
-def _cut(s: str, limit: int) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def _describe(exc: BaseException) -> str:
     """An exception as a message: ours already say what went wrong, others need their type."""
     ours = isinstance(exc, SamplingError | SolverError | ParamError)
-    return _cut(str(exc) if ours else f"{type(exc).__name__}: {exc}", 400)
+    return cut(str(exc) if ours else f"{type(exc).__name__}: {exc}", 400)
+
+
+class _Timeout(BaseException):
+    """The alarm went off: a BaseException, so no check's `except Exception` swallows it."""
+
+
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise _Timeout in this thread after `seconds` (Unix, main thread; elsewhere no bound)."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Fresh:
@@ -259,8 +196,9 @@ def _texts(value: Any) -> set[str]:
 class _Tester:
     """Runs every check on one env; failures and warnings accumulate in `report`."""
 
-    def __init__(self, env: Any, path: Path | None, seeds: int, fresh: _Fresh) -> None:
-        self.env, self.path, self.seeds, self.fresh = env, path, seeds, fresh
+    def __init__(self, env: Any, path: Path | None, seeds: int, fresh: _Fresh, timeout: float | None) -> None:
+        self.env, self.path, self.seeds, self.fresh, self.timeout = env, path, seeds, fresh, timeout
+        self.current: tuple[str, int | None] = ("sampling", None)  # where a timeout stopped us
         self.base = isinstance(env, Environment)
         self.report = EnvReport(getattr(env, "qualname", str(env)))
         self.failed: set[str] = set()  # near misses already reported: one failure per kind of miss
@@ -273,14 +211,20 @@ class _Tester:
             ("perturbed", self.perturbed), ("deterministic", self.deterministic), ("prompt_leak", self.leak)]
         if not self.base:
             checks = [c for c in checks if c[0] in ("reference", "perturbed", "deterministic")]
-        for seed in range(self.seeds):
-            inst = self.sample(seed)
-            for check, fn in checks if inst is not None else ():
-                with self.guard(check, seed):
-                    fn(inst)
-        if self.base and self.seeds:
-            with self.guard("param_ends", None, count=False):
-                self.param_ends()
+        try:
+            with _deadline(self.timeout):
+                for seed in range(self.seeds):
+                    inst = self.sample(seed)
+                    for check, fn in checks if inst is not None else ():
+                        with self.guard(check, seed):
+                            fn(inst)
+                if self.base and self.seeds:
+                    with self.guard("param_ends", None, count=False):
+                        self.param_ends()
+        except _Timeout:
+            check, seed = self.current
+            self.fail("timeout", seed, f"no result after {self.timeout:g} s, during {check}: a solver, sampler "
+                      "or verifier that never returns? The env's remaining checks were skipped")
         self.report.seconds = time.perf_counter() - start
         return self.report
 
@@ -295,12 +239,14 @@ class _Tester:
     @contextmanager
     def guard(self, check: str, seed: int | None, count: bool = True) -> Iterator[None]:
         self.report.checks[check] += count
+        self.current = (check, seed)
         try:
             yield
         except (Exception, SystemExit) as exc:  # a hook calling exit() must not end the self-test
             self.fail(check, seed, f"the check raised {_describe(exc)}")
 
     def sample(self, seed: int) -> Instance | None:
+        self.current = ("sampling", seed)
         try:
             return self.env.sample(seed)
         except (Exception, SystemExit) as exc:
@@ -334,7 +280,7 @@ class _Tester:
         completion = self.env.render_answer(inst.answer, **inst.params)
         score = self.env.verify(inst, completion)
         if score.value != 1.0:
-            self.fail("reference", inst.seed, f"the reference completion {_cut(repr(completion), 120)} scored "
+            self.fail("reference", inst.seed, f"the reference completion {cut(repr(completion), 120)} scored "
                                               f"{score.value:g}: {score.reason}")
 
     def perturbed(self, inst: Instance) -> None:
@@ -359,7 +305,7 @@ class _Tester:
                 continue  # equal to the reference, or a difference the verifier rightly ignores
             if self.env.verify(inst, completion).value < 1.0:
                 continue
-            what = f"the near miss `{label}` ({_cut(repr(completion), 100)}) scored 1.0"
+            what = f"the near miss `{label}` ({cut(repr(completion), 100)}) scored 1.0"
             if kind == "python":
                 self.warn("perturbed", inst.seed, f"{what}; fine if the verifier accepts alternatives", label)
             else:
@@ -399,7 +345,7 @@ class _Tester:
         known = [t for v in [*inst.input.values(), *inst.params.values()] for t in _texts(v)]
         for text in sorted(_texts(inst.answer), key=len):
             if len(text) >= 4 and text in body and not any(text in k for k in known):
-                self.warn("prompt_leak", inst.seed, f"the prompt contains the answer {_cut(text, 80)} verbatim",
+                self.warn("prompt_leak", inst.seed, f"the prompt contains the answer {cut(text, 80)} verbatim",
                           "leak")
                 return
 

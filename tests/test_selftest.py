@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,31 @@ def test_names_and_progress() -> None:
     assert len(lines) == 2 and lines[1].startswith("leaky_prompt.leaky_prompt: ok")
     with pytest.raises(KeyError):
         run_selftest(racesdsl.load(BROKEN), seeds=1, names=["no_such_env"])
+
+
+HANGING = ROOT / "tests" / "fixtures" / "hanging" / "hanging.races"
+
+
+def test_a_hanging_solver_fails_with_timeout_and_the_rest_still_runs() -> None:
+    report = run_selftest(racesdsl.load(HANGING), seeds=20, timeout=0.5)
+    stuck, fine = report.envs
+    assert [f.check for f in stuck.failures] == ["timeout"], render_table(report)
+    failure = stuck.failures[0]
+    assert failure.seed is not None and stuck.checks["reference"] == failure.seed  # the seeds before it ran
+    assert "no result after 0.5 s, during sampling" in failure.message
+    assert fine.ok and fine.n_checks > 0 and not report.ok
+
+
+def test_cli_timeout(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "racesdsl", "test", str(HANGING), "--seeds", "20", "--timeout", "0.5"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "timeout (seed" in run.stdout and "hanging.fine" in run.stdout
+
+
+def test_timeout_works_in_worker_processes() -> None:
+    from racesdsl.parallel import selftest
+
+    names = ["hanging.stuck", "hanging.fine"] * 4  # 8 envs: two processes get a share each
+    report = selftest([HANGING], names, seeds=20, workers=2, timeout=0.5)
+    assert [[f.check for f in e.failures] for e in report.envs] == [["timeout"], []] * 4
