@@ -18,6 +18,7 @@ import typer
 from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
 
 if TYPE_CHECKING:
+    from racesdsl.check.pipeline import CheckResult
     from racesdsl.loader import Program
 
 
@@ -52,22 +53,38 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 def _load(spec: str, search_path: list[Path] | None) -> tuple[Program, str | None]:
     """Load `SPEC[:ENV]`; spec errors print as diagnostics and exit 1."""
+    path, _, env = spec.partition(":")
+    return _load_many([Path(path)], search_path), env or None
+
+
+def _load_many(paths: list[Path], search_path: list[Path] | None) -> Program:
+    """Load spec files or folders; a missing file exits 2, spec errors print as diagnostics and exit 1."""
     from racesdsl.diagnostics import render_full
     from racesdsl.errors import BindingError, InputError, SpecError
     from racesdsl.loader import load
 
-    path, _, env = spec.partition(":")
     try:
-        program = load(path, search_path or ())
+        return load(paths, search_path or ())
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except SpecError as exc:
         text = "\n\n".join(render_full(d, {}, color=use_color(sys.stderr)) for d in exc.diagnostics)
         sys.stderr.write(text + "\n")
-        raise _fail(f"{path} has errors; run `racesdsl check {path}`", EXIT_SPEC_ERRORS) from None
+        where = " ".join(map(str, paths))
+        raise _fail(f"{where} has errors; run `racesdsl check {where}`", EXIT_SPEC_ERRORS) from None
     except BindingError as exc:
         raise _fail(str(exc), EXIT_SPEC_ERRORS) from None
-    return program, env or None
+
+
+def _checked(paths: list[Path], search_path: list[Path] | None) -> CheckResult:
+    """Check spec files or folders (for commands that need the checked program, not envs)."""
+    from racesdsl.check.pipeline import check_paths
+    from racesdsl.errors import InputError
+
+    try:
+        return check_paths(paths, search_path or ())
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
 
 
 def _pick(program: Program, env: str | None, spec: str) -> list[str]:
@@ -220,19 +237,14 @@ def compile_(
 ) -> None:
     """Emit a Python package of the specs' environments (deterministic, byte for byte)."""
     with guard(debug):
-        from racesdsl.check.pipeline import check_paths
         from racesdsl.codegen.pyexpr import py_name
         from racesdsl.codegen.writer import package_files, stale_files, write_files
         from racesdsl.diagnostics import render_full
-        from racesdsl.errors import InputError
 
         name = package or py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
         if not name.isidentifier():
             raise _fail(f"--package must be a Python identifier, got `{name}`", EXIT_USAGE)
-        try:
-            result = check_paths(paths, path or ())
-        except InputError as exc:
-            raise _fail(str(exc), EXIT_USAGE) from None
+        result = _checked(paths, path)
         if result.errors:
             sys.stderr.write("\n\n".join(render_full(d, result.sources) for d in result.errors) + "\n")
             raise _fail("the specs have errors; nothing was written", EXIT_SPEC_ERRORS)
@@ -268,16 +280,11 @@ def graph(
         import shutil
         import subprocess
 
-        from racesdsl.check.pipeline import check_paths
         from racesdsl.compose.graph import graph_stats, seq_edges, summary, to_dot
-        from racesdsl.errors import InputError
 
         if output is not None and output.suffix not in (".dot", ".svg"):
             raise _fail(f"-o must end in .dot or .svg, got `{output.name}`", EXIT_USAGE)
-        try:
-            result = check_paths(paths, path or ())
-        except InputError as exc:
-            raise _fail(str(exc), EXIT_USAGE) from None
+        result = _checked(paths, path)
         if result.errors:
             raise _fail(f"the specs have {len(result.errors)} error(s); run `racesdsl check` first", EXIT_SPEC_ERRORS)
         edges = seq_edges(result.program, include_self=True)
@@ -339,18 +346,6 @@ def test_(
         sys.stdout.write(text.rstrip("\n") + "\n")
         code = EXIT_OK if report.ok and not (strict and report.n_warnings) else EXIT_SPEC_ERRORS
     raise typer.Exit(code)
-
-
-def _load_many(paths: list[Path], search_path: list[Path] | None) -> Program:
-    from racesdsl.errors import InputError, SpecError
-    from racesdsl.loader import load
-
-    try:
-        return load(paths, search_path or ())
-    except InputError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    except SpecError as exc:
-        raise _fail(f"the specs have errors: {exc}; run `racesdsl check`", EXIT_SPEC_ERRORS) from None
 
 
 @app.command(name="enumerate")
