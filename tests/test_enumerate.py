@@ -11,7 +11,8 @@ import pytest
 
 import racesdsl
 from racesdsl.check.pipeline import check_paths
-from racesdsl.compose.enumerate import REASONS, EnumerationResult, Judge, enumerate_compositions
+from racesdsl.compose.enumerate import EnumerationResult, enumerate_compositions
+from racesdsl.compose.judge import REASONS, Judge
 from racesdsl.syntax.parser import parse_text
 from racesdsl.syntax.printer import print_module
 

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from racesdsl.check.exprs import constant_value
+from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
+from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type
@@ -22,14 +24,12 @@ from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
 from racesdsl.runtime import types as T
 from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
-from racesdsl.syntax.printer import print_comp
 
 REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
 MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
 SELECT_POOL = 8
 _FILTERS = "|".join(RUNTIME_FILTERS)  # they print a described value as its words
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-SUGGEST_LIMIT = 2000
 
 
 @dataclass
@@ -38,15 +38,7 @@ class Incoming:
 
     type: T.TType
     source: str
-    producer: _Producer | None = None
-
-
-@dataclass
-class _Producer:
-    env: EnvInfo
-    ref: A.StageRef
-    ranges: dict[str, T.Interval]
-    free: list[str]
+    producer: Producer | None = None
 
 
 @dataclass
@@ -68,7 +60,7 @@ class FusionChecker:
         self.diags = diags
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
-        self.producers: dict[int, _Producer] = {}  # base stages, for `help:` suggestions
+        self.producers: dict[int, Producer] = {}  # base stages, for `help:` suggestions
 
     def composite(self, decl: A.ComposeDecl, scope: ModuleScope) -> CompositeInfo | None:
         qual = f"{scope.name}.{decl.name}"
@@ -136,7 +128,7 @@ class FusionChecker:
         fixed = self._fix_params(env, node, ranges)
         fed = self._destructure(incoming, [i.name for i in env.inputs], node, env.name) if incoming else {}
         fed = fed or {}
-        inferred = self._infer(env, fed, ranges)
+        inferred = infer_exact_lengths(env, fed, ranges)
         points = {n for n, r in fixed.items() if r.lo == r.hi}
         free = [n for n in env.params if n not in points and n not in inferred]
         narrow = frozenset(n for n in free if n in ranges)
@@ -151,10 +143,10 @@ class FusionChecker:
         for n in free:
             p = env.params[n]
             walk.knobs.append(Knob(f"{label}.{n}", env.name, n, ranges.get(n, p.range)))
-        recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not _exact_len_param(env, n)), None)
+        recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not exact_len_param(env, n)), None)
         inputs = tuple((i.name, resolve_type(i.texpr, recv)) for i in env.inputs)
         stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
-        self.producers[id(stage)] = _Producer(env, node, ranges, free)
+        self.producers[id(stage)] = Producer(env, node, ranges, free)
         return stage, Signature(inputs, output, env.exact, True)
 
     def _symbolic(self, env: EnvInfo, names: list[str], node: A.StageRef) -> None:
@@ -205,22 +197,6 @@ class FusionChecker:
             fixed[pname] = ranges[pname] = T.Interval(lo, hi)
         return fixed
 
-    def _infer(self, env: EnvInfo, fed: dict[str, T.TType], ranges: dict[str, T.Interval]) -> set[str]:
-        """Exact-length params of fed inputs take the incoming value's length (unification)."""
-        inferred: set[str] = set()
-        for name, t in fed.items():
-            texpr = env.input(name).texpr
-            param = _exact_len_name(texpr)
-            if param is None or param not in ranges:
-                continue
-            # The param is bound by the incoming value whatever it is; when that value
-            # does not fit, the input check reports it against the declared range.
-            inferred.add(param)
-            length = getattr(t, "length", None)
-            if length is not None and ranges[param].contains(length) and _same_kind(texpr, t):
-                ranges[param] = length
-        return inferred
-
     def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
                      name: str) -> dict[str, T.TType] | None:
         t = incoming.type
@@ -254,8 +230,8 @@ class FusionChecker:
         why = T.mismatch(t, expected)
         if why is None:
             return
-        helps = [h for h in (_suggest_producer(incoming.producer, expected),
-                             _suggest_consumer(consumer, node, input_name, t)) if h]
+        helps = [h for h in (suggest_producer(incoming.producer, expected),
+                             suggest_consumer(consumer, node, input_name, t)) if h]
         self.diags.append(error(
             "E0310", f"{incoming.source} ({T.show(t)}) is not assignable to input `{input_name}` of "
                      f"`{env_name}` ({T.show(expected)})", node.span,
@@ -363,84 +339,3 @@ def _input_type(sig: Signature) -> T.TType:
     if len(sig.inputs) == 1:
         return sig.inputs[0][1]
     return T.TRecord(sig.inputs)
-
-
-def _exact_len_name(texpr: A.TypeExpr) -> str | None:
-    length = getattr(texpr, "length", None)
-    if isinstance(texpr, (A.ListType, A.SetType, A.StrType)) and length is not None and length.exact:
-        if isinstance(length.lo, A.Name):
-            return length.lo.id
-    return None
-
-
-def _exact_len_param(env: EnvInfo, param: str) -> bool:
-    return any(_exact_len_name(i.texpr) == param for i in env.inputs)
-
-
-def _same_kind(texpr: A.TypeExpr, t: T.TType) -> bool:
-    kinds = {A.ListType: T.TList, A.SetType: T.TSet, A.StrType: T.TStr}
-    return isinstance(t, kinds[type(texpr)]) or (isinstance(texpr, A.StrType) and isinstance(t, T.TEnum))
-
-
-def _good_span(r: T.Interval, fits) -> tuple[int, int] | None:
-    """The values of an int param for which `fits` holds, when they form one interval.
-
-    Small ranges are enumerated; large ones are searched at their ends, which is
-    exact when `fits` is monotone along the range, as bounds over params are."""
-    if not r.bounded or not isinstance(r.lo, int) or not isinstance(r.hi, int):
-        return None
-    if r.hi - r.lo <= SUGGEST_LIMIT:
-        good = [v for v in range(r.lo, r.hi + 1) if fits(T.Interval.point(v))]
-        return (good[0], good[-1]) if good and good[-1] - good[0] == len(good) - 1 else None
-    lo_ok, hi_ok = fits(T.Interval.point(r.lo)), fits(T.Interval.point(r.hi))
-    if lo_ok and hi_ok:
-        return r.lo, r.hi
-    if not lo_ok and not hi_ok:
-        return None
-    bad, good = (r.lo, r.hi) if hi_ok else (r.hi, r.lo)
-    while abs(good - bad) > 1:
-        mid = (good + bad) // 2
-        good, bad = (mid, bad) if fits(T.Interval.point(mid)) else (good, mid)
-    return (good, r.hi) if hi_ok else (r.lo, good)
-
-
-def _with_arg(node: A.StageRef, name: str, lo: int, hi: int) -> str:
-    value = A.IntLit(lo) if lo == hi else None
-    arg = A.ParamArg((name,), A.IntLit(lo), None if value else A.IntLit(hi))
-    args = tuple(a for a in node.args if a.name != (name,)) + (arg,)
-    return print_comp(A.StageRef(node.name, args, node.port, True))
-
-
-def _suggest_producer(prod: _Producer | None, expected: T.TType) -> str | None:
-    """Find a narrowed range of one producer param that makes its output fit."""
-    if prod is None or prod.env.output_texpr is None:
-        return None
-    for n in prod.free:
-        def fits(r: T.Interval, n: str = n) -> bool:
-            ctx = TypeContext(prod.env.module, {**prod.ranges, n: r}, frozenset(), None)
-            return T.assignable(resolve_type(prod.env.output_texpr, ctx), expected)
-
-        span = _good_span(prod.ranges.get(n, T.Interval()), fits)
-        if span and fits(T.Interval(*span)):
-            return f"narrow the range: `{_with_arg(prod.ref, n, *span)}`"
-    return None
-
-
-def _suggest_consumer(consumer: tuple | None, node: A.StageRef, input_name: str, t: T.TType) -> str | None:
-    """Find a narrowed range of one consumer param under which the value fits."""
-    if consumer is None:
-        return None
-    env, ranges, free = consumer
-    narrow = frozenset(m for m in free if m in ranges)
-    for n in free:
-        if _exact_len_param(env, n):
-            continue
-
-        def fits(r: T.Interval, n: str = n) -> bool:
-            ctx = TypeContext(env.module, {**ranges, n: r}, narrow, None)
-            return T.assignable(t, resolve_type(env.input(input_name).texpr, ctx))
-
-        span = _good_span(ranges.get(n, T.Interval()), fits)
-        if span and fits(T.Interval(*span)):
-            return f"narrow `{_with_arg(node, n, *span)}`"
-    return None

@@ -9,13 +9,9 @@ a chain, `select` of a chain plus 1-3 distractors taking the same kind of
 input as its first stage, `par` of 2..depth independent envs or chains (depth
 counts base stages, not distractors).
 
-Each candidate is type-checked by the fusion checker on its AST, built as a
-runtime `Composite` from the checked IR (nothing is re-parsed) and run on
-`samples` seeds. Rejected: sampling fails (`sampling_error`) or a solver
-raises (`solver_error`); the reference answer scores below 1 (`reference`);
-the final result (each part's, for `par`; the target, for `select`) is the
-same on every sample (`constant`); a base stage returns the value it was fed
-(a stage fed nothing: its sampled input) on every sample (`identity_stage`).
+Each candidate is judged by `racesdsl.compose.judge.Judge`: the fusion
+checker on its AST, then an execution filter over `samples` seeds (the
+rejection reasons are `racesdsl.compose.judge.REASONS`).
 
 Candidates are generated in the parent from one `random.Random(seed)`; only
 judging runs in workers, and verdicts are read back in candidate order, so
@@ -34,21 +30,16 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.compose.graph import _DecidingChecker, _PairChecker
-from racesdsl.ir import EnvInfo, Program
-from racesdsl.loader import build_composite, load
-from racesdsl.resources import stdlib_dir
+from racesdsl.compose.graph import _PairChecker
+from racesdsl.compose.judge import REASONS, Judge
+from racesdsl.ir import Program
 from racesdsl.runtime import types as T
-from racesdsl.runtime.composite import Composite, _Run, to_json
-from racesdsl.runtime.env import SolverError
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_comp, print_module
 
-__all__ = ["OPS", "REASONS", "EnumerationResult", "Judge", "Survivor", "enumerate_compositions"]
+__all__ = ["OPS", "EnumerationResult", "Survivor", "enumerate_compositions"]
 
 OPS = ("seq", "par", "sort", "select")
-REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", "identity_stage")
 CHUNK = 16  # candidates per worker task: small enough to stop soon after the limit
 FANOUT = 3  # successors tried per chain when a level is extended (level 2 takes them all)
 MAX_DEPTH = 7  # a `select` pool holds at most 8 steps and needs one distractor
@@ -77,118 +68,6 @@ class EnumerationResult:
     survivors: list[Survivor]
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (composition, reason), in order
     search_path: list[Path] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ judging
-
-
-def _bindings(envs: dict[str, EnvInfo], roots: Sequence[Path]) -> dict[Path, tuple[str, A.UseDecl]]:
-    """Module file -> (the name its envs are written with, the `use` line): std
-    modules as `std.m`, others relative to the first root folder holding them."""
-    std = stdlib_dir().resolve()
-    out: dict[Path, tuple[str, A.UseDecl]] = {}
-    taken: set[str] = set()
-    for path in sorted({Path(e.module.path) for e in envs.values()}):
-        parts: tuple[str, ...] = (path.stem,)
-        for root, prefix in [(std, ("std",)), *((r, ()) for r in roots)]:
-            if path.is_relative_to(root):
-                parts = (*prefix, *path.relative_to(root).with_suffix("").parts)
-                break
-        bind, n = parts[-1], 1
-        while bind in taken:  # two modules of one name: alias the later ones
-            n += 1
-            bind = "_".join(parts) if n == 2 else f"{'_'.join(parts)}_{n}"
-        taken.add(bind)
-        out[path] = (bind, A.UseDecl(parts, None if bind == parts[-1] else bind))
-    return out
-
-
-class Judge:
-    """Decides one candidate: static check, then the execution filter. Built
-    once per process from the spec paths (workers build their own)."""
-
-    def __init__(self, paths: Sequence[str | Path], search_path: Sequence[str | Path] = (),
-                 module: str = "enumerated") -> None:
-        self.key = ([str(p) for p in paths], [str(p) for p in search_path], module)
-        loaded = load(list(paths), list(search_path))
-        self.runtime = {q: loaded[q] for q in loaded}
-        checked = loaded.checked
-        self.envs = {q: checked.envs[q] for q in checked.roots if q in checked.envs}
-        folders = [Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent for p in paths]
-        self.roots = list(dict.fromkeys([*folders, *(Path(p).resolve() for p in search_path)]))
-        self.bindings = _bindings(self.envs, self.roots)
-        self.scope = ModuleScope(module, Path("."), "<enumerate>", None)
-        for env in self.envs.values():
-            bind = self.bindings[Path(env.module.path)][0]
-            self.scope.own[bind] = Symbol("module", env.module.name, env.module)
-
-    def ref(self, qualname: str) -> A.StageRef:
-        """A base env as a stage, named through its module's binding."""
-        env = self.envs[qualname]
-        return A.StageRef((self.bindings[Path(env.module.path)][0], env.name))
-
-    def describable(self, qualname: str) -> bool:
-        """Whether the env may act on "the current value" (select's first stage and pool, E0405)."""
-        env, diags = self.envs[qualname], []
-        if env.inputs:
-            _DecidingChecker(self.envs, diags)._symbolic(env, [env.inputs[0].name], self.ref(qualname))
-        return bool(env.inputs) and not diags
-
-    def verdict(self, index: int, expr: A.OpExpr, samples: int) -> str | None:
-        """None for a survivor, else the rejection reason (one of REASONS)."""
-        diags: list = []
-        info = _DecidingChecker(self.envs, diags).composite(A.ComposeDecl(f"c_{index}", None, expr), self.scope)
-        if info is None or any(d.is_error for d in diags):
-            return "static"
-        comp = build_composite(info, self.runtime, {})
-        finals: list[tuple[str, ...]] = []
-        same: set[tuple[int, ...]] | None = None
-        for seed in range(samples):
-            try:
-                inst = comp.sample(seed)
-            except SolverError:
-                return "solver_error"
-            except Exception:  # SamplingError, a `where` no computed value meets, a bad custom sampler
-                return "sampling_error"
-            try:
-                ok = comp.verify(inst, comp.render_answer(inst.answer)).value == 1.0
-            except Exception:  # an answer that cannot even be rendered is a broken reference
-                ok = False
-            if not ok:
-                return "reference"
-            run = _run_of(comp, inst)
-            finals.append(tuple(to_json(r.output) for r in (run.children if comp.op == "par" else [run])))
-            ident = _identity_stages(run, None, ())
-            same = ident if same is None else same & ident
-        if samples > 1 and any(len({f[i] for f in finals}) == 1 for i in range(len(finals[0]))):
-            return "constant"
-        return "identity_stage" if same else None
-
-
-def _run_of(comp: Composite, inst: Any) -> _Run:
-    """The stage-by-stage run of an instance: `verify` has just rebuilt and cached it."""
-    cached = comp._verifiers.get(("run", inst.id))
-    return cached[0] if cached else comp._sample_run(inst.seed, inst.params)[0]
-
-
-def _identity_stages(run: _Run, incoming: Any, path: tuple[int, ...]) -> set[tuple[int, ...]]:
-    """Positions of base stages whose output equals the value they were fed (a
-    stage fed nothing, such as a first stage or a `par` part, is compared with
-    its sampled input)."""
-    out: set[tuple[int, ...]] = set()
-    chain = run.env.op != "par"
-    value = incoming
-    for i, child in enumerate(run.children):
-        fed = value if chain else None if incoming is None else incoming[i]
-        if isinstance(child.env, Composite):
-            out |= _identity_stages(child, fed, (*path, i))
-        else:
-            if fed is None:
-                fed = next(iter(child.inputs.values())) if len(child.inputs) == 1 else child.inputs
-            if to_json(child.output) == to_json(fed):
-                out.add((*path, i))
-        value = child.output
-    return out
 
 
 # ------------------------------------------------------------------- search
