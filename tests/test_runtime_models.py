@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from values import perturb as perturb_once
+from typegen import CLASS_SPECS, TRICKY, chars, rec, types
+from values import loosen, perturb
 
 import racesdsl
 from racesdsl.runtime.checks import canonical, checker_for
@@ -38,12 +39,10 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
-    TRecord,
     TSet,
     TStr,
     TTuple,
     TType,
-    parse_char_class,
 )
 from racesdsl.runtime.values import SamplingError, sampler_for, to_json_value
 
@@ -69,14 +68,6 @@ def validated(t: TType, v: Any) -> Any:
 def same(a: Any, b: Any) -> bool:
     """Exact identity: tells 1 from 1.0, a tuple from a list, and sees dict order."""
     return repr(a) == repr(b)
-
-
-def chars(src: str, length: Interval = NAT) -> TStr:
-    return TStr(length, parse_char_class(src), src)
-
-
-def rec(**fields: TType) -> TRecord:
-    return TRecord(tuple(fields.items()))
 
 
 SMALL = TInt(Interval(0, 9))
@@ -139,11 +130,6 @@ def test_char_class_pattern_escapes_whatever_the_class_holds() -> None:
     assert char_class_pattern(frozenset("ab")) == "^[ab]*$"
     assert char_class_pattern(frozenset("😀é")) == "^[\\u00E9😀]*$"
     assert char_class_pattern(frozenset("\ud800")) == "^$"
-
-
-TRICKY = "az09_]\\^[-&~.*$|()?+{}/ \t\n\"'é€😀"
-CLASS_SPECS = st.text(TRICKY, min_size=1, max_size=6).map(lambda s: (s, parse_char_class(s))).filter(
-    lambda p: p[1] is not None)
 
 
 @PROPS
@@ -221,65 +207,11 @@ def test_any_unbounded_and_cached() -> None:
 # ----------------------------------------------------------- properties
 
 
-def intervals(lo_min: int, lo_max: int, span: int) -> st.SearchStrategy[Interval]:
-    return st.builds(lambda lo, d: Interval(lo, lo + d), st.integers(lo_min, lo_max), st.integers(0, span))
-
-
-LENGTHS = intervals(0, 3, 3)
-SCALARS: st.SearchStrategy[TType] = st.one_of(
-    st.builds(TInt, intervals(-20, 20, 40)),
-    st.just(TInt(Interval(-10**18, 10**18))),  # (a Set of a wider range cannot be sampled: OverflowError)
-    st.builds(TFloat, st.one_of(
-        intervals(-5, 5, 10),
-        st.builds(lambda lo, w: Interval(lo, lo + w), st.floats(-1e6, 1e6), st.floats(0, 1e3)))),
-    st.just(TBool()),
-    st.lists(st.text("abé \"'\\", min_size=1, max_size=3), min_size=1, max_size=4, unique=True)
-    .map(lambda vs: TEnum(tuple(vs))),
-    st.builds(lambda length, spec: TStr(length) if spec is None else TStr(length, spec[1], spec[0]),
-              intervals(0, 2, 4), st.none() | CLASS_SPECS),
-)
-NAMES = st.lists(st.sampled_from(["a", "xs", "json", "model_config", "_x", "class", "a b", "field0", "copy"]),
-                 min_size=1, max_size=3, unique=True)
-
-
-def types(depth: int = 3) -> st.SearchStrategy[TType]:
-    """Bounded types nested at most `depth` levels, with small domains."""
-    if depth == 0:
-        return SCALARS
-    sub = types(depth - 1)
-    return st.one_of(
-        SCALARS,
-        st.builds(TList, sub, LENGTHS),
-        st.builds(TSet, sub, LENGTHS),
-        st.lists(sub, max_size=3).map(lambda items: TTuple(tuple(items))),
-        NAMES.flatmap(lambda ns: st.tuples(*[sub for _ in ns]).map(
-            lambda fts: TRecord(tuple(zip(ns, fts, strict=True))))),
-    )
-
-
 def draw_value(t: TType, seed: int) -> Any:
     try:
         return sampler_for(t)(random.Random(seed))
     except SamplingError:  # a Set longer than its element domain
         assume(False)
-
-
-def loosen(v: Any, t: TType, rng: random.Random) -> Any:
-    """An accepted, non-canonical spelling: shuffled sets, tuples as lists, ints for floats."""
-    match t:
-        case TFloat() if float(v).is_integer() and abs(v) < 1e15:
-            return int(v)
-        case TList(elem, _):
-            return [loosen(x, elem, rng) for x in v]
-        case TSet(elem, _):
-            out = [loosen(x, elem, rng) for x in v]
-            rng.shuffle(out)
-            return out
-        case TTuple(items):
-            return [loosen(x, i, rng) for x, i in zip(v, items, strict=True)]
-        case TRecord(fields):
-            return {n: loosen(v[n], ft, rng) for n, ft in reversed(fields)}
-    return v
 
 
 @PROPS
@@ -288,40 +220,9 @@ def test_pydantic_accepts_sampled_values_and_returns_the_canonical_form(t: TType
     v = draw_value(t, seed)
     want = canonical(v, t)
     assert same(validated(t, v), want)
-    assert same(validated(t, loosen(v, t, random.Random(seed))), want)
+    assert same(validated(t, loosen(v, t, random.Random(seed), int_odds=1.0)), want)
     ta = type_adapter(t)
     assert same(ta.dump_python(ta.validate_json(json.dumps(to_json_value(v)))), want)
-
-
-def perturb(v: Any, t: TType, data: st.DataObject) -> Any:
-    """A copy of `v` changed at one place (usually no longer a value of `t`)."""
-    return perturb_once(v, t, data, wrong_here)
-
-
-def wrong_here(v: Any, t: TType) -> list[Any]:
-    """Replacements for `v` that break `t` at this level."""
-    wrong: list[Any] = [None, "?" * 9] if not isinstance(t, TStr | TEnum) else [None, 3, b"ab"]
-    match t:
-        case TInt(r):
-            wrong += [r.hi + 1, r.lo - 1, float(r.lo), True, str(r.lo)]
-        case TFloat(r):
-            wrong += [math.nan, math.inf, r.hi + 1, r.lo - 1, False, str(r.lo)]
-        case TBool():
-            wrong += [1, 0, "true"]
-        case TEnum(values):
-            wrong += ["".join(values) + "!"]
-        case TStr(length, cs, _):
-            wrong += [(sorted(cs)[0] if cs else "a") * int(length.hi + 1), "☃" * max(int(length.lo), 1)]
-        case TList(elem, length) | TSet(elem, length):
-            extra = v[:1] or [sampler_for(elem)(random.Random(0))]
-            wrong += [v + extra * int(length.hi + 1 - len(v)), tuple(v), {"a": 1}]
-            if isinstance(t, TSet) and v:
-                wrong += [v + v[:1], [*v[:1], *v]]
-        case TTuple(_):
-            wrong += [list(v)[:-1], [*v, 0], set()]
-        case TRecord(fields):
-            wrong += [{n: x for n, x in v.items() if n != fields[0][0]}, {**v, "zz": 1}, {**v, 0: 1}, list(v)]
-    return wrong
 
 
 @PROPS

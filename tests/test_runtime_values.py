@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from values import count, inhabits
-from values import perturb as perturb_once
+from typegen import chars, rec, types
+from values import count, inhabits, loosen, perturb
 
 from racesdsl.runtime.checks import canonical, checker_for, sort_key_for
 from racesdsl.runtime.types import (
@@ -32,7 +32,6 @@ from racesdsl.runtime.types import (
     TStr,
     TTuple,
     TType,
-    parse_char_class,
     show,
 )
 from racesdsl.runtime.values import SamplingError, sampler_for, to_json_value
@@ -42,15 +41,6 @@ PROPS = settings(max_examples=300, deadline=None, derandomize=True,
 
 SMALL = TInt(Interval(-99, 99))
 LIST_OF_SMALL = TList(SMALL, Interval(2, 12))
-
-
-def chars(src: str, length: Interval = NAT) -> TStr:
-    """`Str[len=.., chars=src]` built as the checker builds it."""
-    return TStr(length, parse_char_class(src), src)
-
-
-def rec(**fields: TType) -> TRecord:
-    return TRecord(tuple(fields.items()))
 
 
 def draws(t: TType, seed: int, n: int = 5) -> list[Any]:
@@ -63,44 +53,7 @@ def dumps(v: Any) -> str:
     return json.dumps(to_json_value(v), ensure_ascii=False)
 
 
-# ----------------------------------------------------------------- strategies
-
-
-def intervals(lo_min: int, lo_max: int, span: int) -> st.SearchStrategy[Interval]:
-    return st.builds(lambda lo, d: Interval(lo, lo + d), st.integers(lo_min, lo_max), st.integers(0, span))
-
-
-LENGTHS = intervals(0, 3, 3)
-CLASSES = ["a-z", "a-c", "x", "0-9_", "-ab", "A-Z0-9", "é-ë"]
-
-SCALARS: st.SearchStrategy[TType] = st.one_of(
-    st.builds(TInt, intervals(-20, 20, 40)),
-    st.builds(TFloat, st.one_of(
-        intervals(-5, 5, 10),
-        st.builds(lambda lo, w: Interval(lo, lo + w), st.floats(-1e6, 1e6), st.floats(0, 1e3)))),
-    st.just(TBool()),
-    st.lists(st.text("abxyz", min_size=1, max_size=3), min_size=1, max_size=4, unique=True)
-    .map(lambda vs: TEnum(tuple(vs))),
-    st.builds(lambda length, src: TStr(length) if src is None else chars(src, length),
-              intervals(0, 2, 4), st.none() | st.sampled_from(CLASSES)),
-)
-NAMES = st.lists(st.sampled_from(["a", "b", "xs", "n", "g"]), min_size=1, max_size=3, unique=True)
-
-
-def types(depth: int = 3) -> st.SearchStrategy[TType]:
-    """Bounded types nested at most `depth` levels, with small domains so that some
-    Set lengths are unreachable (those types must raise SamplingError)."""
-    if depth == 0:
-        return SCALARS
-    sub = types(depth - 1)
-    return st.one_of(
-        SCALARS,
-        st.builds(TList, sub, LENGTHS),
-        st.builds(TSet, sub, LENGTHS),
-        st.lists(sub, min_size=1, max_size=3).map(lambda items: TTuple(tuple(items))),
-        NAMES.flatmap(lambda ns: st.tuples(*[sub for _ in ns]).map(
-            lambda fts: TRecord(tuple(zip(ns, fts, strict=True))))),
-    )
+# --------------------------------------------------------------- samplability
 
 
 def parts(t: TType) -> list[TType]:
@@ -118,61 +71,6 @@ def parts(t: TType) -> list[TType]:
 def samplable(t: TType) -> bool:
     """What the oracle says: every part of `t` has a value (a Set's length is reachable)."""
     return all(count(p) > 0 for p in parts(t))
-
-
-# ------------------------------------------------------------ value rewriting
-
-
-def loosen(v: Any, t: TType, rng: random.Random) -> Any:
-    """An accepted but non-canonical spelling of `v`: shuffled sets, tuples as
-    lists, ints for floats, fields out of order."""
-    match t:
-        case TFloat() if float(v).is_integer() and abs(v) < 1e15 and rng.random() < 0.5:
-            return int(v)
-        case TList(elem, _):
-            return [loosen(x, elem, rng) for x in v]
-        case TSet(elem, _):
-            out = [loosen(x, elem, rng) for x in v]
-            rng.shuffle(out)
-            return out
-        case TTuple(items):
-            return [loosen(x, i, rng) for x, i in zip(v, items, strict=True)]
-        case TRecord(fields):
-            return {n: loosen(v[n], ft, rng) for n, ft in reversed(fields)}
-    return v
-
-
-def perturb(v: Any, t: TType, data: st.DataObject) -> Any:
-    """A copy of `v` changed at one place (usually no longer a value of `t`)."""
-    return perturb_once(v, t, data, wrong_here)
-
-
-def wrong_here(v: Any, t: TType) -> list[Any]:
-    """Replacements for `v` that break `t` at this level."""
-    wrong: list[Any] = [None, "?" * 9] if not isinstance(t, TStr | TEnum) else [None, 3]
-    match t:
-        case TInt(r):
-            wrong += [r.hi + 1, r.lo - 1, float(r.lo), True]
-        case TFloat(r):
-            wrong += [math.nan, math.inf, r.hi + 1, False]
-        case TBool():
-            wrong += [1, "true"]
-        case TEnum(values):
-            wrong += ["".join(values) + "!"]
-        case TStr(length, cs, _):
-            wrong += [(sorted(cs)[0] if cs else "a") * int(length.hi + 1)]
-            if cs is not None and length.hi > 0:
-                wrong += ["☃" * max(int(length.lo), 1)]
-        case TList(elem, length) | TSet(elem, length):
-            extra = v[:1] or [sampler_for(elem)(random.Random(0))]
-            wrong += [v + extra * int(length.hi + 1 - len(v)), tuple(v)]
-            if isinstance(t, TSet) and v:
-                wrong += [v + v[:1]]
-        case TTuple(_):
-            wrong += [v[:-1], [*v, v[0]]]
-        case TRecord(fields):
-            wrong += [{n: x for n, x in v.items() if n != fields[0][0]}, {**v, "zz": 1}]
-    return wrong
 
 
 # ------------------------------------------------------------------ properties
@@ -221,7 +119,7 @@ def test_checker_rejects_a_value_broken_in_one_place(t: TType, seed: int, data: 
     if not samplable(t):
         return
     v = draws(t, seed, 1)[0]
-    bad = perturb(v, t, data)
+    bad = perturb(v, t, data, sure=True)
     assert not inhabits(bad, t), (show(t), bad)
     why = checker_for(t)(bad)
     assert isinstance(why, str) and why, (show(t), bad)

@@ -44,6 +44,7 @@ from racesdsl.runtime.types import (
     TType,
     is_bounded,
 )
+from racesdsl.runtime.values import sampler_for
 
 PRINTABLE: tuple[str, ...] = tuple(chr(c) for c in range(32, 127))
 """The alphabet of `Str` when it has no character class."""
@@ -323,9 +324,67 @@ def inhabits(v: Any, t: TType) -> bool:
     raise TypeError(f"not a type: {t!r}")
 
 
-def perturb(v: Any, t: TType, data: Any, wrong_here: Any) -> Any:
-    """A copy of `v` changed at one place, chosen by hypothesis `data`; `wrong_here(v, t)`
-    lists replacements that break `t` at the level where the change lands."""
+# ------------------------------------------------------------ value rewriting
+
+
+def loosen(v: Any, t: TType, rng: random.Random, *, int_odds: float = 0.5) -> Any:
+    """An accepted but non-canonical spelling of `v`: shuffled sets, tuples as lists,
+    fields out of order, and each integral float as an int with chance `int_odds`
+    (the model test wants every one as an int: 1.0; the value test wants both mixed)."""
+    match t:
+        case TFloat() if float(v).is_integer() and abs(v) < 1e15 and str(v) != "-0.0" and \
+                rng.random() < int_odds:  # -0.0 has no int spelling: int(-0.0) loses the sign
+            return int(v)
+        case TList(elem, _):
+            return [loosen(x, elem, rng, int_odds=int_odds) for x in v]
+        case TSet(elem, _):
+            out = [loosen(x, elem, rng, int_odds=int_odds) for x in v]
+            rng.shuffle(out)
+            return out
+        case TTuple(items):
+            return [loosen(x, i, rng, int_odds=int_odds) for x, i in zip(v, items, strict=True)]
+        case TRecord(fields):
+            return {n: loosen(v[n], ft, rng, int_odds=int_odds) for n, ft in reversed(fields)}
+    return v
+
+
+def wrong_here(v: Any, t: TType, *, sure: bool = False) -> list[Any]:
+    """Replacements for `v` that break `t` at this level: the union of what the value and
+    model tests each listed. With `sure`, only those certain to break `t` (the value test
+    asserts rejection); without, near misses stay (the model test only compares verdicts)."""
+    wrong: list[Any] = [None, "?" * 9] if not isinstance(t, TStr | TEnum) else [None, 3, b"ab"]
+    match t:
+        case TInt(r):
+            wrong += [r.hi + 1, r.lo - 1, float(r.lo), True, str(r.lo)]
+        case TFloat(r):
+            wrong += [math.nan, math.inf, r.hi + 1, r.lo - 1, False, str(r.lo)]
+        case TBool():
+            wrong += [1, 0, "true"]
+        case TEnum(values):
+            wrong += ["".join(values) + "!"]
+        case TStr(length, cs, _):
+            wrong += [(sorted(cs)[0] if cs else "a") * int(length.hi + 1)]
+            if not sure or (cs is not None and "☃" not in cs and length.hi > 0):
+                wrong += ["☃" * max(int(length.lo), 1)]
+        case TList(elem, length) | TSet(elem, length):
+            extra = v[:1] or [sampler_for(elem)(random.Random(0))]
+            wrong += [v + extra * int(length.hi + 1 - len(v)), tuple(v), {"a": 1}]
+            if isinstance(t, TSet) and v:
+                wrong += [v + v[:1], [*v[:1], *v]]
+        case TTuple(_):
+            wrong += [[*v, 0], set()]
+            if v:
+                wrong += [v[:-1], list(v)[:-1], [*v, v[0]]]
+            elif not sure:
+                wrong += [[]]  # `()` spelled as a list: valid, a near miss
+        case TRecord(fields):
+            wrong += [{n: x for n, x in v.items() if n != fields[0][0]}, {**v, "zz": 1}, {**v, 0: 1}, list(v)]
+    return wrong
+
+
+def perturb(v: Any, t: TType, data: Any, *, sure: bool = False) -> Any:
+    """A copy of `v` changed at one place, chosen by hypothesis `data`, to a replacement
+    from `wrong_here` (with `sure`, one certain to break `t`)."""
     import copy
 
     from hypothesis import strategies as st
@@ -343,7 +402,7 @@ def perturb(v: Any, t: TType, data: Any, wrong_here: Any) -> Any:
         where, sub = data.draw(st.sampled_from(children))
         out = copy.deepcopy(v)
         if isinstance(out, tuple):
-            return out[:where] + (perturb(out[where], sub, data, wrong_here),) + out[where + 1:]
-        out[where] = perturb(out[where], sub, data, wrong_here)
+            return out[:where] + (perturb(out[where], sub, data, sure=sure),) + out[where + 1:]
+        out[where] = perturb(out[where], sub, data, sure=sure)
         return out
-    return data.draw(st.sampled_from(wrong_here(v, t)))
+    return data.draw(st.sampled_from(wrong_here(v, t, sure=sure)))
