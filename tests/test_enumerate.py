@@ -154,6 +154,23 @@ def test_stats_add_up(std_run: EnumerationResult, tiny_run: EnumerationResult) -
             assert sum(g["tried"] for g in s[group].values()) == s["tried"]
             assert sum(g["kept"] for g in s[group].values()) == s["kept"]
     assert std_run.stats["stopped"] == "limit" and tiny_run.stats["stopped"] == "exhausted"
+    assert std_run.stats["links"] > std_run.stats["seq_edges"] > 0
+
+
+def test_links_bring_fixed_params_and_ports_into_the_search(tmp_path: Path) -> None:
+    """Chains may fix a stage's params at their defaults or feed one input of a
+    multi-input env (`gcd2(hi=100)[a]`): such survivors check and score like any other."""
+    run = enumerate_compositions([SPECS], ops=("seq",), depth=(2, 2), limit=150, seed=3)
+    linked = [s for s in run.survivors if "[" in s.text or "=" in s.text]
+    assert any("[" in s.text for s in linked) and any("=" in s.text for s in linked), run.source
+    out = tmp_path / "enumerated.races"
+    out.write_text(run.source, encoding="utf-8")
+    assert check_paths([out], run.search_path).diagnostics == []
+    program = racesdsl.load(out, run.search_path)
+    for survivor in linked[:10]:
+        comp = program[survivor.name]
+        inst = comp.sample(11)
+        assert comp.verify(inst, comp.render_answer(inst.answer)).value == 1.0, survivor.text
 
 
 def test_deterministic_for_a_seed(std_run: EnumerationResult) -> None:

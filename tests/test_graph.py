@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from typegen import types
 
 from racesdsl.check.pipeline import check_paths
-from racesdsl.compose.graph import graph_stats, self_loops, seq_edges, to_dot
+from racesdsl.compose.graph import graph_stats, kinds_fit, self_loops, seq_edges, seq_links, stage_ref, to_dot
+from racesdsl.runtime.types import TType, mismatch
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_comp
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -215,3 +221,38 @@ def test_stdlib_meets_its_targets() -> None:
     assert stats["coverage"] >= 0.8
     for module, count in stats["per_module"].items():
         assert count >= 5, module
+
+
+def test_links_are_legal_as_written_and_extend_the_edges(tmp_path: Path) -> None:
+    """Every link, written as `seq(A(...), B(...)[port])`, checks clean with the real
+    checker; the plain links are exactly the seq edges; links reach more envs."""
+    program = check_paths([SPECS]).program
+    links = seq_links(program)
+    assert [(lk.a, lk.b) for lk in links if lk.plain] == seq_edges(program)
+    assert len({(lk.a, lk.b) for lk in links}) == len(links)
+    special = [lk for lk in links if not lk.plain]
+    assert any(lk.port for lk in special) and any(lk.fix_a for lk in special) and any(lk.fix_b for lk in special)
+
+    def ref(qualname: str, fixed: bool, port: str | None = None) -> A.StageRef:
+        return stage_ref(program.envs[qualname], tuple(qualname.split(".")), fixed, port)
+
+    uses = sorted({f"use std.{lk.a.split('.')[0]}\nuse std.{lk.b.split('.')[0]}" for lk in special})
+    lines = [f"compose c{i} = " + print_comp(A.OpExpr("seq", (ref(lk.a, lk.fix_a), ref(lk.b, lk.fix_b, lk.port))))
+             for i, lk in enumerate(random.Random(7).sample(special, 80))]
+    spec = tmp_path / "links.races"
+    spec.write_text("\n".join(sorted(set("\n".join(uses).split("\n"))) + lines) + "\n", encoding="utf-8")
+    result = check_paths([spec])
+    assert [d.message for d in result.errors] == []
+    text = spec.read_text()
+    assert re.search(r"\w\[\w+\]", text) and re.search(r"\w\(\w+=", text)  # ports and fixed params occur
+    stats = graph_stats(program, links=links)
+    assert stats["links"] == len(links) and stats["link_coverage"] > stats["coverage"] >= 0.8
+
+
+@given(types(), types())
+@settings(max_examples=300, deadline=None)
+def test_kinds_fit_never_rules_out_an_assignable_pair(s: TType, t: TType) -> None:
+    """The graph skips the checker when kinds cannot fit: never for a pair that can."""
+    assert kinds_fit(s, s) and kinds_fit(t, t)
+    if mismatch(s, t) is None:
+        assert kinds_fit(s, t)

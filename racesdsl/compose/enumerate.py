@@ -2,8 +2,9 @@
 
 An env `X -> Y` followed by one `Y -> Z` is a new verifiable task, so the
 search is the RACES paper's type-indexed randomized breadth-first search:
-base envs are indexed by the envs that may follow them (`seq_edges`, decided
-by the real fusion checker); level k extends level k-1 chains by random legal
+base envs are indexed by the envs that may follow them (`seq_links`, decided
+by the real fusion checker: a link may fix params at their defaults or feed one
+input, `gcd2(hi=100)[a]`); level k extends level k-1 chains by random legal
 successors. Candidates come round-robin over (depth, op): `seq` and `sort` of
 a chain, `select` of a chain plus 1-3 distractors taking the same kind of
 input as its first stage, `par` of 2..depth independent envs or chains (depth
@@ -30,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from racesdsl.compose.graph import _PairChecker
+from racesdsl.compose.graph import Link, seq_links
 from racesdsl.compose.judge import REASONS, Judge
 from racesdsl.ir import Program
 from racesdsl.runtime import types as T
@@ -87,14 +88,14 @@ def _family(t: T.TType) -> str:
 class _Search:
     """The candidate stream: deterministic for one `random.Random`."""
 
-    def __init__(self, judge: Judge, edges: list[tuple[str, str]], ops: Sequence[str], lo: int, hi: int,
+    def __init__(self, judge: Judge, links: list[Link], ops: Sequence[str], lo: int, hi: int,
                  rng: random.Random, cap: int) -> None:
         self.judge, self.ops, self.lo, self.hi, self.rng, self.cap = judge, ops, lo, hi, rng, cap
         self.names = sorted(judge.envs)
-        self.edges = edges
+        self.links = {(link.a, link.b): link for link in links}
         self.succ: dict[str, list[str]] = {}
-        for a, b in self.edges:
-            self.succ.setdefault(a, []).append(b)
+        for link in links:
+            self.succ.setdefault(link.a, []).append(link.b)
         self.levels = self._levels(cap)
         self.pools: dict[str, list[str]] = {}  # input family -> envs that can act on such a value
         for q in self.names if "select" in ops else ():
@@ -132,7 +133,17 @@ class _Search:
                     yield key[1], key[0], expr
 
     def _chain(self, op: str, chain: tuple[str, ...], distractors: Sequence[str] = ()) -> A.OpExpr:
-        return A.OpExpr(op, tuple(map(self.judge.ref, chain)), (), tuple(map(self.judge.ref, distractors)))
+        """The stages of a chain, each as its links need it: params fixed at their defaults
+        when a link on either side says so, fed through the port its incoming link names."""
+        fixed: list[bool] = [False] * len(chain)
+        ports: list[str | None] = [None] * len(chain)
+        for i, pair in enumerate(zip(chain, chain[1:], strict=False)):
+            link = self.links[pair]
+            fixed[i] |= link.fix_a
+            fixed[i + 1] |= link.fix_b
+            ports[i + 1] = link.port
+        stages = tuple(map(self.judge.ref, chain, fixed, ports))
+        return A.OpExpr(op, stages, (), tuple(map(self.judge.ref, distractors)))
 
     def _chains(self, op: str, d: int) -> Iterator[A.OpExpr]:
         order = list(self.levels[d])
@@ -187,11 +198,10 @@ def _init_worker(paths: list[str], search_path: list[str], module: str) -> None:
         _WORKER = Judge(paths, search_path, module)
 
 
-def _edge_rows(rows: list[str]) -> list[tuple[str, str]]:
-    """`seq_edges` for some first envs: the fusion graph is computed by the workers too."""
+def _link_rows(rows: list[str]) -> list[Link]:
+    """`seq_links` from some first envs: the fusion graph is computed by the workers too."""
     assert _WORKER is not None, "worker not initialised"
-    checker = _PairChecker(Program(envs=_WORKER.envs))
-    return [(a, b) for a in rows for b in sorted(_WORKER.envs) if a != b and checker.legal(a, b)]
+    return seq_links(Program(envs=_WORKER.envs), firsts=rows)
 
 
 def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[str | None]:
@@ -237,8 +247,8 @@ def enumerate_compositions(
         with pool:
             names = sorted(judge.envs)
             rows = [names[i:i + 8] for i in range(0, len(names), 8)]
-            edges = [e for part in pool.map(_edge_rows, rows) for e in part]  # == seq_edges(...), in order
-            search = _Search(judge, edges, ops, lo, hi, random.Random(seed), cap=2 * max(limit, 1000))
+            links = [lk for part in pool.map(_link_rows, rows) for lk in part]  # == seq_links(...), in order
+            search = _Search(judge, links, ops, lo, hi, random.Random(seed), cap=2 * max(limit, 1000))
             setup = time.perf_counter() - start
             stream = ((i, *c) for i, c in enumerate(search.candidates(), 1))
             chunks = iter(lambda: list(islice(stream, CHUNK)), [])
@@ -249,7 +259,8 @@ def enumerate_compositions(
         _WORKER = None
     elapsed = time.perf_counter() - start
     tally.stats.update(
-        stopped=stopped, envs=len(judge.envs), seq_edges=len(search.edges), seed=seed, samples=samples, ops=ops,
+        stopped=stopped, envs=len(judge.envs), seq_edges=sum(lk.plain for lk in links), links=len(links),
+        seed=seed, samples=samples, ops=ops,
         depth=[lo, hi], limit=limit,
         timing={"seconds": round(elapsed, 3), "setup_seconds": round(setup, 3), "workers": workers,
                 "candidates_per_second": round(tally.stats["tried"] / max(elapsed - setup, 1e-9), 1)})

@@ -14,12 +14,18 @@ program takes about two seconds.
 Self-loops (`seq(A, A)`, e.g. `seq(sort_list, sort_list)`) are legal
 compositions too, but they say nothing about how envs connect, so they are
 counted apart (`self_loops`) and left out of `edges` and of the coverage.
+
+Links (`seq_links`) widen the graph the way a spec author would: when the plain
+`seq(A, B)` fails, fix A's and/or B's params at their defaults, and, for a B
+with several inputs, feed just one of them (`seq(num_divisors, gcd2(hi=100)[a])`:
+the other inputs are sampled). `racesdsl enumerate` searches over links.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +33,50 @@ from racesdsl.check import fusion
 from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.ir import EnvInfo, Program
+from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 
-__all__ = ["seq_edges", "self_loops", "graph_stats", "to_dot", "module_of", "expression_only", "summary"]
+__all__ = ["Link", "default_args", "seq_edges", "seq_links", "self_loops", "graph_stats", "to_dot", "module_of",
+           "expression_only", "summary"]
 
 Edge = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Link:
+    """How `seq(a, b)` is legal: with a's / b's params fixed at their defaults or free,
+    and the input of b that a feeds (None: the whole of b's input)."""
+
+    a: str
+    b: str
+    fix_a: bool = False
+    fix_b: bool = False
+    port: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        """Legal as written, `seq(a, b)`: a seq edge."""
+        return not (self.fix_a or self.fix_b or self.port)
+
+
+def default_args(env: EnvInfo) -> tuple[A.ParamArg, ...]:
+    """`p=default` for every param of `env`, as stage-reference arguments."""
+    def literal(v: object) -> A.Expr:
+        if isinstance(v, bool):
+            return A.BoolLit(v)
+        if isinstance(v, int):
+            return A.IntLit(v) if v >= 0 else A.UnaryOp("-", A.IntLit(-v))
+        if isinstance(v, float):
+            return A.FloatLit(v) if v >= 0 else A.UnaryOp("-", A.FloatLit(-v))
+        return A.StrLit(str(v))
+
+    return tuple(A.ParamArg((p.name,), literal(p.default)) for p in env.params.values())
+
+
+def stage_ref(env: EnvInfo, name: tuple[str, ...], fixed: bool = False, port: str | None = None) -> A.StageRef:
+    """`name`, `name(p=default, ...)`, with `[port]` when given."""
+    args = default_args(env) if fixed else ()
+    return A.StageRef(name, args, port, bool(args))
 
 
 def module_of(qualname: str) -> str:
@@ -73,13 +118,60 @@ class _PairChecker:
 
     def legal(self, a: str, b: str) -> bool:
         """Whether `seq(a, b)` checks without an error."""
+        ins = self.envs[b].inputs
+        if len(ins) == 1 and not kinds_fit(self.envs[a].output, ins[0].type):
+            return False  # decided without the checker: most pairs, and the cheapest way
+        return self._checks(A.StageRef((a,)), A.StageRef((b,)))
+
+    def link(self, a: str, b: str) -> Link | None:
+        """The first legal way to chain a into b, in this order: as written, b's params
+        fixed, a's, both; then (b with several inputs) the same for each input as the port."""
+        for link in self._ways(a, b):
+            ref_a = stage_ref(self.envs[a], (a,), link.fix_a)
+            if self._checks(ref_a, stage_ref(self.envs[b], (b,), link.fix_b, link.port)):
+                return link
+        return None
+
+    def _ways(self, a: str, b: str) -> Iterator[Link]:
+        """Candidate links, skipping those whose kinds cannot fit whatever the params."""
+        env_a, env_b = self.envs[a], self.envs[b]
+        fix = [(False, False)]
+        fix += [(False, True)] if env_b.params else []
+        fix += [(True, False)] if env_a.params else []
+        fix += [(True, True)] if env_a.params and env_b.params else []
+        ports: list[str | None] = []
+        if len(env_b.inputs) != 1 or kinds_fit(env_a.output, env_b.inputs[0].type):
+            ports.append(None)
+        if len(env_b.inputs) > 1:
+            ports += [i.name for i in env_b.inputs if kinds_fit(env_a.output, i.type)]
+        for port in ports:
+            for fix_a, fix_b in fix:
+                yield Link(a, b, fix_a, fix_b, port)
+
+    def _checks(self, ref_a: A.StageRef, ref_b: A.StageRef) -> bool:
         diags: list = []
         checker = _DecidingChecker(self.envs, diags)
         self.count += 1
-        body = A.OpExpr("seq", (A.StageRef((a,)), A.StageRef((b,))))
-        decl = A.ComposeDecl(f"_edge_{self.count}", None, body)
+        decl = A.ComposeDecl(f"_edge_{self.count}", None, A.OpExpr("seq", (ref_a, ref_b)))
         info = checker.composite(decl, self.scope)
         return info is not None and not any(d.is_error for d in diags)
+
+
+def kinds_fit(s: T.TType, t: T.TType) -> bool:
+    """Whether `s <: t` could hold for some intervals and lengths: the same constructors,
+    Int into Float, Enum into Str (fixing params changes bounds, never kinds)."""
+    match s, t:
+        case (T.TAny(), _) | (_, T.TAny()) | ((T.TInt() | T.TFloat()), T.TFloat()) | (T.TInt(), T.TInt()):
+            return True
+        case (T.TBool(), T.TBool()) | ((T.TStr() | T.TEnum()), T.TStr()) | (T.TEnum(), T.TEnum()):
+            return True
+        case (T.TList(x), T.TList(y)) | (T.TSet(x), T.TSet(y)):
+            return kinds_fit(x, y)
+        case T.TTuple(xs), T.TTuple(ys):
+            return len(xs) == len(ys) and all(map(kinds_fit, xs, ys))
+        case T.TRecord(), T.TRecord():
+            return sorted(s.names) == sorted(t.names) and all(kinds_fit(s.field(n), ft) for n, ft in t.fields)
+    return False
 
 
 def seq_edges(program: Program, *, include_self: bool = False) -> list[Edge]:
@@ -91,19 +183,31 @@ def seq_edges(program: Program, *, include_self: bool = False) -> list[Edge]:
     return [(a, b) for a in names for b in names if (include_self or a != b) and checker.legal(a, b)]
 
 
+def seq_links(program: Program, firsts: Sequence[str] | None = None) -> list[Link]:
+    """The legal links (A != B) from each of `firsts` (default: every env), sorted by (A, B)."""
+    checker = _PairChecker(program)
+    names = sorted(program.envs)
+    return [link for a in (names if firsts is None else firsts) for b in names
+            if a != b and (link := checker.link(a, b)) is not None]
+
+
 def self_loops(program: Program) -> list[str]:
     """The envs A for which `seq(A, A)` is legal, sorted."""
     checker = _PairChecker(program)
     return [a for a in sorted(program.envs) if checker.legal(a, a)]
 
 
-def graph_stats(program: Program, edges: Sequence[Edge] | None = None) -> dict[str, Any]:
+def graph_stats(program: Program, edges: Sequence[Edge] | None = None,
+                links: Sequence[Link] | None = None) -> dict[str, Any]:
     """Summary of the fusion graph.
 
     Keys: `envs`, `modules`, `expression_only` (envs whose solver is an
     expression), `edges` (A != B), `self_loops`, `envs_with_in_and_out`,
     `coverage` (that count over `envs`), `per_module` (envs per module),
-    `no_in` / `no_out` (envs without an in- / out-edge)."""
+    `no_in` / `no_out` (envs without an in- / out-edge); `links` and
+    `link_coverage`, the same counts over `seq_links`."""
+    all_links = seq_links(program) if links is None else list(links)
+    linked_in, linked_out = {lk.b for lk in all_links}, {lk.a for lk in all_links}
     all_edges = seq_edges(program, include_self=True) if edges is None else list(edges)
     loops = [a for a, b in all_edges if a == b]
     plain = [(a, b) for a, b in all_edges if a != b]
@@ -125,6 +229,8 @@ def graph_stats(program: Program, edges: Sequence[Edge] | None = None) -> dict[s
         "per_module": dict(sorted(per_module.items())),
         "no_in": [n for n in names if n not in has_in],
         "no_out": [n for n in names if n not in has_out],
+        "links": len(all_links),
+        "link_coverage": sum(n in linked_in and n in linked_out for n in names) / len(names) if names else 0.0,
     }
 
 
@@ -158,6 +264,8 @@ def summary(stats: dict[str, Any]) -> str:
         f"{stats['envs']} envs in {stats['modules']} modules ({stats['expression_only']} expression-only)",
         f"{stats['edges']} seq edges (+ {stats['self_loops']} self-loops)",
         f"{stats['envs_with_in_and_out']} envs with an in- and an out-edge (coverage {stats['coverage']:.0%})",
+        f"{stats['links']} links when params may be fixed at their defaults or one input fed "
+        f"(coverage {stats['link_coverage']:.0%})",
     ]
     for key in ("no_in", "no_out"):
         if stats[key]:

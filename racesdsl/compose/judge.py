@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.compose.graph import _DecidingChecker
+from racesdsl.compose.graph import _DecidingChecker, stage_ref
 from racesdsl.ir import EnvInfo
 from racesdsl.loader import build_composite, load
 from racesdsl.resources import stdlib_dir
@@ -68,10 +68,11 @@ class Judge:
             bind = self.bindings[Path(env.module.path)][0]
             self.scope.own[bind] = Symbol("module", env.module.name, env.module)
 
-    def ref(self, qualname: str) -> A.StageRef:
-        """A base env as a stage, named through its module's binding."""
+    def ref(self, qualname: str, fixed: bool = False, port: str | None = None) -> A.StageRef:
+        """A base env as a stage, named through its module's binding; `fixed` sets
+        every param to its default, `port` names the input it is fed (see graph.Link)."""
         env = self.envs[qualname]
-        return A.StageRef((self.bindings[Path(env.module.path)][0], env.name))
+        return stage_ref(env, (self.bindings[Path(env.module.path)][0], env.name), fixed, port)
 
     def describable(self, qualname: str) -> bool:
         """Whether the env may act on "the current value" (select's first stage and pool, E0405)."""
