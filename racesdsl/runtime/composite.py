@@ -251,13 +251,19 @@ def _draw_rest(env: Environment, rng: random.Random, params: dict[str, Any], com
 def stage_verifier(env: Environment, params: dict[str, Any]) -> Callable[[str, Any, dict, dict], Score]:
     """The stage's own verifier, reading its answer from `<answer>` tags (composites
     wrap each step's block in them before calling it)."""
-    comp = env._compiled(params)
-    key = (id(env), params_key(params))
+    try:
+        key: Any = tuple(params.items())  # param values are scalars: hashable, and cheaper than JSON
+        hash(key)
+    except TypeError:
+        key = params_key(params)
     cache = env._lazy.setdefault("stage_verifiers", {})
-    if key not in cache:
-        cache[key] = make_verifier(env.verify_kind, comp.types.output, "tags", eps=env.eps,
-                                   python_fn=env._get("verify"))
-    return cache[key]
+    verifier = cache.get(key)
+    if verifier is None:
+        if len(cache) > 4096:  # bounded: a params sweep must not grow memory without end
+            cache.clear()
+        verifier = cache[key] = make_verifier(env.verify_kind, env._compiled(params).types.output, "tags",
+                                              eps=env.eps, python_fn=env._get("verify"))
+    return verifier
 
 
 def to_json(value: Any) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from racesdsl.runtime.answers import _a
@@ -176,7 +178,13 @@ def _stage_score(run: _Run, block: str | None, reference: Any) -> Score:
     text = f"<answer>{block}</answer>"
     if isinstance(run.env, Environment):
         return stage_verifier(run.env, run.params)(text, reference, run.inputs, run.params)
-    return make_verifier("exact", _output_type(run), "tags")(text, reference, {}, {})
+    return _exact_verifier(_output_type(run))(text, reference, {}, {})
+
+
+@lru_cache(maxsize=256)
+def _exact_verifier(t: TType) -> Callable[[str, Any, dict, dict], Score]:
+    """A nested composite's step is graded exactly on its result: one verifier per type."""
+    return make_verifier("exact", t, "tags")
 
 
 def score(comp: Composite, inst: Instance, completion: str) -> Score:
