@@ -64,7 +64,7 @@ class Knob:
     """A free param of a composite, named `env.param` / `env#2.param`."""
 
     name: str
-    env: str
+    env: str  # the env's qualified name: two modules may declare envs of the same name
     param: str
     range: Interval | None
 

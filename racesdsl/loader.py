@@ -83,7 +83,7 @@ def build_composite(info: CompositeInfo, envs: dict, built: dict[str, Composite]
 
 
 def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
-    env = next(e for q, e in envs.items() if isinstance(e, Environment) and q.rsplit(".", 1)[-1] == knob.env)
+    env = envs[knob.env]
     default = next(p.default for p in env.params if p.name == knob.param)
     if knob.range is None:
         return default, None

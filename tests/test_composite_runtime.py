@@ -233,3 +233,16 @@ def test_preset_composite_reads_as_its_env_and_composes(tmp_path: Path) -> None:
     inst = chain.sample(1)
     assert inst.prompt.splitlines()[1].startswith("Step 1: Sort [")
     assert chain.verify(inst, chain.render_answer(inst.answer)).value == 1.0
+
+
+def test_knob_defaults_come_from_the_env_the_composite_uses(tmp_path: Path) -> None:
+    """Two modules may declare envs of the same name: a knob's default is its own env's."""
+    twice = ('env twice "Double x." {{\n    param k: Int[1..9] = {k}\n    input x: Int[0..k]\n'
+             '    output Int[0..18]\n    prompt """Double {{{{ x }}}}."""\n    solve 2 * x\n}}\n')
+    (tmp_path / "a.races").write_text(twice.format(k=9), encoding="utf-8")
+    (tmp_path / "b.races").write_text(twice.format(k=2) + 'env plus_one "Add one." {\n    input y: Int[0..100]\n'
+                                      '    output Int[1..101]\n    prompt """Add one to {{ y }}."""\n    solve y + 1\n}\n'
+                                      "compose c = seq(twice, plus_one)\n", encoding="utf-8")
+    comp = racesdsl.load([tmp_path / "a.races", tmp_path / "b.races"])["b.c"]
+    assert comp.knob_defaults == {"twice.k": 2}
+    assert {comp.sample(s).input["x"] for s in range(100)} == {0, 1, 2}

@@ -142,7 +142,7 @@ class FusionChecker:
         output = resolve_type(env.output_texpr, out_ctx) if env.output_texpr else T.TAny()
         for n in free:
             p = env.params[n]
-            walk.knobs.append(Knob(f"{label}.{n}", env.name, n, ranges.get(n, p.range)))
+            walk.knobs.append(Knob(f"{label}.{n}", env.qualname, n, ranges.get(n, p.range)))
         recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not exact_len_param(env, n)), None)
         inputs = tuple((i.name, resolve_type(i.texpr, recv)) for i in env.inputs)
         stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
