@@ -6,6 +6,7 @@ guard. Heavy imports happen inside the commands, so `--help` stays fast."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -324,6 +325,8 @@ def test_(
     ends of every param range sample, and prompts do not leak the answer."""
     if fmt not in ("table", "json"):
         raise _fail(f"--format must be table or json, got `{fmt}`", EXIT_USAGE)
+    if not math.isfinite(timeout):
+        raise _fail(f"--timeout takes a number of seconds (0 for no limit), got {timeout}", EXIT_USAGE)
     with guard(debug):
         from racesdsl.parallel import default_workers, selftest
         from racesdsl.selftest import render_table
@@ -342,9 +345,11 @@ def test_(
 
             report = selftest(paths, names, seeds, workers or default_workers(), path or (), progress=step,
                               timeout=timeout or None)
-        text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render_table(report)
+        ok = report.ok and not (strict and report.n_warnings)
+        text = json.dumps({**report.to_json(), "ok": ok, "strict": strict}, indent=2) if fmt == "json" \
+            else render_table(report)
         sys.stdout.write(text.rstrip("\n") + "\n")
-        code = EXIT_OK if report.ok and not (strict and report.n_warnings) else EXIT_SPEC_ERRORS
+        code = EXIT_OK if ok else EXIT_SPEC_ERRORS
     raise typer.Exit(code)
 
 

@@ -16,7 +16,8 @@ problem with the seed that reproduces it:
 - timeout: the env's checks did not finish within `timeout` seconds (a solver, sampler
   or verifier that never returns); its remaining checks are skipped, the others run.
   The clock is SIGALRM, so it works on Unix in a main thread (each worker process's
-  included) and is off elsewhere; code stuck inside one C call is stopped when it returns.
+  included) and is off elsewhere; code stuck inside one C call is stopped when it returns,
+  and a hook that catches BaseException and retries forever cannot be stopped at all.
 
 A check never raises: an exception is a failure of the check it escaped from. Composites
 get the checks that need no types: reference, deterministic, the empty completion."""
@@ -47,6 +48,8 @@ __all__ = ["CHECKS", "DEFAULT_TIMEOUT", "EnvReport", "Issue", "Report", "render_
 
 CHECKS = ("reference", "perturbed", "deterministic", "output_type", "inputs", "param_ends", "prompt_leak")
 DEFAULT_TIMEOUT = 60.0  # seconds per env; the whole stdlib takes ~3 s at 50 seeds
+MAX_TIMEOUT = 1e6  # seconds; a longer bound is no bound (setitimer overflows near time_t's range)
+RING_AGAIN = 0.25  # seconds between alarms once the deadline has passed
 FRESH_SEEDS = 2  # seeds compared with a fresh load: loading is the slow part
 END_SEEDS = 10  # seeds sampled at each end of a param range
 _EMPTY = object()  # the empty completion, as a near miss
@@ -89,21 +92,34 @@ class _Timeout(BaseException):
 
 @contextmanager
 def _deadline(seconds: float | None) -> Iterator[None]:
-    """Raise _Timeout in this thread after `seconds` (Unix, main thread; elsewhere no bound)."""
-    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    """Raise _Timeout in this thread after `seconds`, and again every RING_AGAIN seconds
+    (a hook that swallows one meets the next). Unix, main thread; elsewhere, or for
+    None, 0, inf or more than MAX_TIMEOUT, no bound. An outer interval timer is put
+    back with what was left of it."""
+    if not seconds or not 0 < seconds <= MAX_TIMEOUT or not hasattr(signal, "setitimer") \
+            or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def ring(signum: int, frame: object) -> None:
         raise _Timeout
 
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.getsignal(signal.SIGALRM)
+    outer, start = (0.0, 0.0), time.monotonic()
     try:
+        signal.signal(signal.SIGALRM, ring)
+        outer = signal.setitimer(signal.ITIMER_REAL, seconds, RING_AGAIN)
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # a ring may land while we disarm: disarm and restore until both are done
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+                if outer[0] > 0:
+                    signal.setitimer(signal.ITIMER_REAL, max(outer[0] - (time.monotonic() - start), 1e-3), outer[1])
+                break
+            except _Timeout:
+                continue
 
 
 class _Fresh:

@@ -123,6 +123,8 @@ def test_selftest_command_exit_codes(tmp_path: Path) -> None:
     assert run("test", leaky, "--seeds", "3", cwd=tmp_path).returncode == 0
     strict = run("test", leaky, "--seeds", "3", "--strict", cwd=tmp_path)
     assert strict.returncode == 1 and "prompt_leak" in strict.stdout
+    as_json = run("test", leaky, "--seeds", "3", "--strict", "--format", "json", cwd=tmp_path)
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["ok"] is False
     assert run("test", str(ROOT / "specs" / "lists.races"), "--seeds", "3", "--strict", cwd=tmp_path).returncode == 0
 
 

@@ -5,9 +5,12 @@ it, with a message that says what is wrong and the seed that shows it."""
 from __future__ import annotations
 
 import json
+import math
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -225,3 +228,41 @@ def test_timeout_works_in_worker_processes() -> None:
     names = ["hanging.stuck", "hanging.fine"] * 4  # 8 envs: two processes get a share each
     report = selftest([HANGING], names, seeds=20, workers=2, timeout=0.5)
     assert [[f.check for f in e.failures] for e in report.envs] == [["timeout"], []] * 4
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="SIGALRM timers are Unix-only")
+def test_deadline_rings_again_and_restores_what_was_there() -> None:
+    from racesdsl.selftest import _deadline, _Timeout
+
+    def outer_handler(signum: int, frame: object) -> None:
+        raise AssertionError("the outer timer went off during the test")
+
+    old = signal.signal(signal.SIGALRM, outer_handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        with pytest.raises(_Timeout), _deadline(0.1):
+            try:
+                _spin(10)
+            except BaseException:  # a hook that swallows the first alarm meets the next one
+                pass
+            _spin(10)
+        assert signal.getsignal(signal.SIGALRM) is outer_handler
+        assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0  # the outer timer runs on
+        for unbounded in (None, 0, math.inf, 1e12):
+            with _deadline(unbounded):
+                _spin(0.01)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_cli_rejects_a_timeout_that_is_not_a_number_of_seconds(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "racesdsl", "test", str(HANGING), "--timeout", "inf"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and "--timeout" in run.stderr
