@@ -62,6 +62,22 @@ def test_random_and_getrandbits_stay_in_range(seed: int, k: int) -> None:
     assert type(bits) is int and 0 <= bits < 2**k
 
 
+@pytest.mark.parametrize("k", [1, 52, 53, 104, 130, 1000])
+def test_getrandbits_is_the_stream_read_52_bits_at_a_time(k: int) -> None:
+    """Chunks of 52 bits (one float each), most significant first, cut to k bits."""
+    chunks = -(-k // 52)
+    floats = reference_floats(b"%d" % k, -(-chunks // 8))[:chunks]
+    bits = 0
+    for f in floats:
+        bits = bits << 52 | int(f * 2**52)
+    assert new_rng(k).getrandbits(k) == bits >> (52 * chunks - k)
+
+
+def test_huge_seeds_are_accepted() -> None:
+    assert InstanceRandom(10**5000).random() != InstanceRandom(10**5000 + 1).random()
+    assert len(new_rng(1).randbytes(200_000)) == 200_000  # linear in the size: no quadratic join
+
+
 def test_every_bit_of_getrandbits_varies() -> None:
     rng = new_rng(1)
     ones = [0] * 130

@@ -91,6 +91,17 @@ def test_a_mismatch_reads_like_an_eager_score(reference: Any, answer: Any, note:
     assert lazy.to_dict() == eager.to_dict() and repr(lazy) == repr(eager)
 
 
+def test_a_reason_is_plain_text() -> None:
+    class Text(str):
+        pass
+
+    assert type(Score(0.0, Text("hello")).reason) is str and Score(0.0, Text("hello")).reason == "hello"
+    assert Score(0.0, "x", []).parts == ()  # type: ignore[arg-type]
+    for bad in (None, 3, ("expected", 1, "")):
+        with pytest.raises(TypeError, match="reason must be text"):
+            Score(0.0, bad)  # type: ignore[arg-type]
+
+
 def test_scores_are_immutable() -> None:
     s = mismatch(1, 2)
     for name in ("value", "reason", "parts", "_reason"):

@@ -56,7 +56,7 @@ def _key(seed: Any) -> bytes:
     if seed is None:
         return b"u" + os.urandom(16).hex().encode()
     if isinstance(seed, int):  # bool too, as random.Random does
-        return b"%d" % seed
+        return b"%d" % seed if seed.bit_length() < 8192 else b"x" + hashlib.sha256(b"%x" % seed).hexdigest().encode()
     if isinstance(seed, str):
         seed = seed.encode("utf-8", "surrogatepass")
     if isinstance(seed, bytes | bytearray):
@@ -83,11 +83,10 @@ class InstanceRandom(random.Random):
             if k < 0:
                 raise ValueError("number of bits must be non-negative")
             return int(self.random() * _TWO_52) >> (52 - k)
-        chunks = -(-k // 52)
-        bits = 0
-        for _ in range(chunks):
-            bits = bits << 52 | int(self.random() * _TWO_52)
-        return bits >> (52 * chunks - k)
+        chunks = -(-k // 52)  # joined as hex text: shifting a growing int would be quadratic in k
+        draw = self.random
+        digits = "".join([format(int(draw() * _TWO_52), "013x") for _ in range(chunks)])
+        return int(digits, 16) >> (52 * chunks - k)
 
     def getstate(self) -> NoReturn:
         raise TypeError("racesdsl's instance generator is a counter-mode stream with no state to save; "

@@ -6,7 +6,7 @@ hand out shared instances (`Score.ok()` is one object) on the hot path.
 
 Wrong answers are the common case in RL and most rewards are read for their
 value only, so `mismatch()` builds a score whose reason ("expected 6, got 7")
-is written on first read of `reason`; building the text eagerly costed more
+is written on first read of `reason`; building the text eagerly cost more
 than the rest of a gcd verification."""
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ class Score:
             if not (-_SLACK <= value <= 1.0 + _SLACK):  # also false for NaN
                 raise ValueError(f"a score value must lie in [0, 1], got {value!r}")
             value = min(max(value, 0.0), 1.0)
-        if parts:
+        if type(reason) is not str:
+            if not isinstance(reason, str):
+                raise TypeError(f"a score reason must be text, got {type(reason).__name__}")
+            reason = str(reason)  # a str subclass becomes plain text
+        if parts or type(parts) is not tuple:
             parts = tuple(parts)
             if not all(isinstance(p, Score) for p in parts):
                 raise TypeError("the parts of a score must be scores")
@@ -51,7 +55,7 @@ class Score:
     @property
     def reason(self) -> str:
         why = self._reason
-        if type(why) is not str:  # a mismatch's (reference, answer, note), written now
+        if type(why) is _Mismatch:  # (reference, answer, note), written now
             why = f"expected {brief(why[0])}{why[2]}, got {brief(why[1])}"
             _set_reason(self, why)
         return why
@@ -103,12 +107,19 @@ _set_parts = Score.parts.__set__  # type: ignore[attr-defined]
 _new_score = object.__new__
 
 
+class _Mismatch(tuple):
+    """A reason not written yet: (reference, answer, note). Its own type, so no text
+    given by a caller is ever mistaken for one."""
+
+    __slots__ = ()
+
+
 def mismatch(reference: Any, answer: Any, note: str = "") -> Score:
     """A zero for a wrong answer: "expected {reference}{note}, got {answer}", written
     when first read. The values are read then, so do not mutate them in between."""
     score = _new_score(Score)
     _set_value(score, 0.0)
-    _set_reason(score, (reference, answer, note))
+    _set_reason(score, _Mismatch((reference, answer, note)))
     _set_parts(score, ())
     return score
 
