@@ -202,3 +202,14 @@ def test_every_error_in_every_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "b.races").write_text("type T = Int[5..1]\n")
     result = check_paths([tmp_path])
     assert sorted(d.code for d in result.errors) == ["E0301", "E0309", "E0310"]
+
+
+@pytest.mark.parametrize("body", [
+    "select(sort_list(n=3..12), total; distractors: pick)",
+    "select(seq(sort_list(n=3..12), take_first(k=3)), total; distractors: reverse_list)",
+    "select(sort_list(n=3..12), sort(take_first(k=3), total); distractors: reverse_list)",
+    "select(sort_list(n=3..12), total; distractors: seq(reverse_list, total))",
+])
+def test_a_select_pool_holds_base_envs_only(body: str) -> None:
+    pick = "compose pick = seq(reverse_list, sort_list(n=3..12))\n"
+    assert "E0318" in codes(LISTS + pick + f"compose s = {body}\n")

@@ -323,6 +323,13 @@ class FusionChecker:
         for d in node.distractors:
             child, _ = self._stage(d, scope, None, _Walk())  # distractors add no knobs
             stage.distractors.append(child)
+        for sub, child in [*zip(node.stages, stage.children, strict=False),
+                           *zip(node.distractors, stage.distractors, strict=True)]:
+            if child.target is not None and not isinstance(child.target, EnvInfo) or isinstance(sub, A.OpExpr):
+                what = f"this `{child.label}`" if isinstance(sub, A.OpExpr) else f"`{child.label}`"
+                self.diags.append(error("E0318", f"{what} is a composite; a `select` pool holds base "
+                                        "environments only", sub.span,
+                                        "list its stages in the select instead, or pick another env"))
 
     def _options(self, node: A.OpExpr) -> None:
         allowed = REWARDS[node.op]
