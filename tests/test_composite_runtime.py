@@ -246,3 +246,25 @@ def test_knob_defaults_come_from_the_env_the_composite_uses(tmp_path: Path) -> N
     comp = racesdsl.load([tmp_path / "a.races", tmp_path / "b.races"])["b.c"]
     assert comp.knob_defaults == {"twice.k": 2}
     assert {comp.sample(s).input["x"] for s in range(100)} == {0, 1, 2}
+
+
+DEEP = ("use std.lists.{sort_list, take_first, total, reverse_list}\n"
+        "compose x1 = seq(reverse_list(n=3..12), seq(sort_list, sort(take_first(k=3), reverse_list, total)))\n"
+        "compose x2 = seq(reverse_list(n=3..12), sort(sort_list, sort(take_first(k=3), reverse_list), total))\n"
+        "compose x3 = par(seq(reverse_list, seq(sort_list, total)), total)\n")
+
+
+@pytest.mark.parametrize("name", ["x1", "x2", "x3"])
+def test_deeply_nested_steps_have_unique_labels_and_name_earlier_ones(tmp_path: Path, name: str) -> None:
+    """Sub-steps two levels down are labelled under their parent, `(b.1)`, so no label
+    repeats and no step names itself or a step that does not exist."""
+    env = load_text(tmp_path, DEEP)[name]
+    for seed in range(20):
+        inst = env.sample(seed)
+        pieces = re.split(r"(?:(?<=: )|(?<=\. ))\(([a-z](?:\.\d+)*)\) ", inst.prompt)  # label, text, ...
+        labels = pieces[1::2]
+        assert len(labels) == len(set(labels)) >= 2, inst.prompt
+        for label, text in zip(labels, pieces[2::2], strict=True):
+            for named in re.findall(r"(?:of|in) \(([a-z](?:\.\d+)*)\)", text):
+                assert named in labels and named != label, (label, named, inst.prompt)
+        assert env.verify(inst, env.render_answer(inst.answer)).value == 1.0

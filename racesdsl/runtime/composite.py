@@ -57,6 +57,16 @@ class _Run:
     output: Any
     children: list[_Run] = field(default_factory=list)
     stage: Stage | None = None
+    tag: str = ""  # how the prompt labels this run inside a nested composite: a, b.2, ...
+    shown: list[int] | None = None  # the order a nested `sort` lists its children in
+
+
+def _tag(path: str, position: int, op: str) -> str:
+    """The label of a nested composite's sub-step: `a`, `b`... (a par's parts `1`, `2`...)
+    under a top-level step, `b.1`, `b.2`... under `(b)`: labels never repeat in a prompt."""
+    if path:
+        return f"{path}.{position + 1}"
+    return str(position + 1) if op == "par" else chr(97 + position)
 
 
 def _noun(t: TType) -> str:
@@ -103,25 +113,37 @@ class Composite:
     # --------------------------------------------------------------- running
 
     def _run(self, rng: random.Random, knobs: Mapping[str, Any], incoming: Any, source: str | None,
-             depth: int = 0) -> _Run:
+             depth: int = 0, path: str = "") -> _Run:
         """Run this composite on a value (or on nothing, as an outermost composite).
-        Steps are numbered at the top level and lettered inside nested composites."""
+        Steps are numbered at the top level; a nested composite's sub-steps are labelled
+        under `path`, its own label (see `_tag`). A nested `sort` draws the order it lists
+        its steps in here, so the words that name a step use the label it is shown with."""
+        count = len(self.stages)
+        shown = list(range(count))
+        if self.op == "sort" and depth > 0:
+            rng.shuffle(shown)
+        tags = [""] * count if depth == 0 else [_tag(path, shown.index(i), self.op) for i in range(count)]
         children: list[_Run] = []
         if self.op == "par":
-            parts = list(incoming) if incoming is not None else [None] * len(self.stages)
+            parts = list(incoming) if incoming is not None else [None] * count
             for i, (stage, value) in enumerate(zip(self.stages, parts, strict=True)):
                 words = None if incoming is None else f"item {i + 1} of {source}"
-                children.append(_run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1))
+                children.append(_run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1, tags[i]))
             output = tuple(c.output for c in children)
         else:
             value, words = incoming, source
             for step, stage in enumerate(self.stages, 1):
-                run = _run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1)
+                run = _run_stage(stage, rng, self._sub(stage, knobs), value, words, depth + 1, tags[step - 1])
                 children.append(run)
-                where = f"in step {step}" if depth == 0 else f"in ({chr(96 + step)})"
-                value, words = run.output, f"the {_noun(_output_type(run))} you obtained {where}"
+                if depth == 0:
+                    words = f"the {_noun(_output_type(run))} you obtained in step {step}"
+                elif self.op == "sort":
+                    words = f"the result of ({run.tag})"
+                else:
+                    words = f"the {_noun(_output_type(run))} you obtained in ({run.tag})"
+                value = run.output
             output = value
-        return _Run(self.name, self, dict(knobs), {}, {}, output, children)
+        return _Run(self.name, self, dict(knobs), {}, {}, output, children, shown=shown)
 
     def _sub(self, stage: Stage, knobs: Mapping[str, Any]) -> dict[str, Any]:
         """Knob values a stage sees: its own params, or a nested composite's knobs."""
@@ -186,11 +208,11 @@ def _output_type(run: _Run) -> TType:
 
 
 def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incoming: Any,
-               source: str | None, depth: int = 1) -> _Run:
+               source: str | None, depth: int = 1, tag: str = "") -> _Run:
     env = stage.env
     if isinstance(env, Composite):
-        run = env._run(rng, params, incoming, source, depth)
-        run.label = stage.label
+        run = env._run(rng, params, incoming, source, depth, tag)
+        run.label, run.tag = stage.label, tag
         return run
     fed: dict[str, Any] = {}
     bound: dict[str, str] = {}
@@ -205,7 +227,7 @@ def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incomin
     comp = env._compiled(values)
     inputs = _draw_rest(env, rng, values, comp, fed)
     output = env._solve(inputs, values, comp, -1)
-    return _Run(stage.label, env, values, inputs, bound, output, stage=stage)
+    return _Run(stage.label, env, values, inputs, bound, output, stage=stage, tag=tag)
 
 
 def infer_lengths(stage: Stage, params: dict[str, Any], fed: Mapping[str, Any]) -> None:

@@ -36,35 +36,24 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _task(run: _Run, rng: random.Random) -> str:
-    """One stage as words; nested composites become sub-steps: (a), (b)... in order for
-    a `seq`, shuffled for a `sort` (which draws the shuffle from `rng`), (1), (2)... for a `par`."""
+def _task(run: _Run) -> str:
+    """One stage as words; a nested composite becomes one step with labelled sub-steps:
+    in order for a `seq` or a `par`, in the order its run drew for a `sort`."""
     if isinstance(run.env, Environment):
         values = dict(run.params)
         values.update(run.inputs)
         values.update({n: Symbol(words) for n, words in run.bound.items()})
         return _sentence(run.env.render_step(values))
-    if run.env.op == "sort":
-        return _shuffled_steps(run.children, rng)
-    kids = [_task(c, rng) for c in run.children]
     if run.env.op == "preset":
-        return kids[0]
+        return _task(run.children[0])
+    order = run.shown if run.shown is not None else range(len(run.children))
+    steps = " ".join(f"({run.children[i].tag}) {_task(run.children[i])}" for i in order)
     if run.env.op == "par":
-        return "Do these independent parts: " + " ".join(f"({i}) {t}" for i, t in enumerate(kids, 1))
-    steps = " ".join(f"({chr(96 + i)}) {t}" for i, t in enumerate(kids, 1))
+        return f"Do these independent parts: {steps}"
+    if run.env.op == "sort":
+        return ("Do these steps, listed in shuffled order (a step that uses an earlier result names it), and "
+                f"keep the result of the last one: {steps}")
     return f"Do these steps in order and keep the last result: {steps}"
-
-
-def _shuffled_steps(kids: list[_Run], rng: random.Random) -> str:
-    """A nested `sort`: its steps in shuffled order, each naming the step it takes its value from."""
-    order = list(range(len(kids)))
-    rng.shuffle(order)
-    label = {step: chr(97 + pos) for pos, step in enumerate(order)}
-    for step in range(1, len(kids)):
-        _rebind(kids[step], f"the result of ({label[step - 1]})")
-    steps = " ".join(f"({label[step]}) {_task(kids[step], rng)}" for step in order)
-    return ("Do these steps, listed in shuffled order (a step that uses an earlier result names it), and keep "
-            f"the result of the last one: {steps}")
 
 
 def _tag_list(prefix: str, types: list[TType]) -> str:
@@ -81,12 +70,12 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
         compiled = kid.env._compiled(kid.params)
         return kid.env.render_prompt(kid.params | kid.inputs) + compiled.instruction, kid.output, {}, {}
     if comp.op == "seq":
-        lines = [f"Step {i}: {_task(k, rng)}" for i, k in enumerate(kids, 1)]
+        lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
                   "each in its own tag: " + _tag_list("step", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "par":
-        lines = [f"Part {i}: {_task(k, rng)}" for i, k in enumerate(kids, 1)]
+        lines = [f"Part {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve each of these independent tasks.\n" + "\n".join(lines) + "\n\nGive each part's answer "
                   "in its own tag: " + _tag_list("part", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
@@ -116,7 +105,7 @@ def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> 
         run = kids[step]
         if step > 0:  # name the step whose result this one consumes, by label
             _rebind(run, f"the result of step {label[step - 1]}")
-        lines.append(f"Step {label[step]}: {_task(run, rng)}")
+        lines.append(f"Step {label[step]}: {_task(run)}")
     prompt = ("The steps of a task are listed below in shuffled order. Each step that uses an earlier result "
               "names the step it comes from. Work out the order, carry out the steps and give the final "
               "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {_a(types[-1], False, 'JSON ')} "
@@ -137,7 +126,7 @@ def _describe_select(comp: Composite, run: _Run, rng: random.Random) -> tuple[st
     for idx in order:
         stage_run = pool[idx][0]
         _rebind(stage_run, "the current value")
-        lines.append(f"{labels[idx]}: {_task(stage_run, rng)}")
+        lines.append(f"{labels[idx]}: {_task(stage_run)}")
     target = run.output
     prompt = (f"Start from {to_json(start)}. Using the steps below, each at most once and in an order "
               f"you choose, reach exactly {to_json(target)}.\n" + "\n".join(lines) +
