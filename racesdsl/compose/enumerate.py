@@ -112,6 +112,9 @@ class _Search:
             nxt: list[tuple[str, ...]] = []
             for chain in levels[k - 1]:
                 succ = self.succ.get(chain[-1], [])
+                if k > 2:  # the middle env's params must be fixed (or free) in both of its links
+                    fixed = self.links[chain[-2], chain[-1]].fix_b
+                    succ = [b for b in succ if self.links[chain[-1], b].fix_a == fixed]
                 picks = succ if k == 2 else self.rng.sample(succ, min(FANOUT, len(succ)))
                 nxt.extend((*chain, b) for b in picks)
                 if len(nxt) >= cap:
