@@ -460,6 +460,13 @@ def test_comprehension_targets_are_local_to_the_whole_comprehension() -> None:
         assert [d.code for d in diags] == ["E0507"]
 
 
+def test_a_read_before_binding_in_a_nested_comprehension_is_reported_once() -> None:
+    diags: list[Diagnostic] = []
+    src = "[0 for a in xs for b in [1 for c in xs if b > 0 for b in xs]]"
+    infer(parse_expr(src), {"xs": TList(TInt(Interval(0, 5)))}, diags)
+    assert [d.code for d in diags] == ["E0507"] and diags[0].message.startswith("`b` is read before")
+
+
 @given(expr=TYPED)
 @settings(max_examples=500, deadline=None)
 def test_the_checker_rejects_exactly_the_reads_before_binding(expr: A.Expr) -> None:

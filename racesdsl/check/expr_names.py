@@ -73,12 +73,12 @@ def _reads(expr: A.Expr | A.Slice, names: set[str]) -> Iterator[A.Name]:
     if isinstance(expr, A.Name):
         if expr.id in names:
             yield expr
-    elif isinstance(expr, A.ListComp):
+    elif isinstance(expr, A.ListComp):  # inside it, its own targets are its own (its check reports those)
+        first, *rest = expr.generators
+        yield from _reads(first.iter, names)
+        names = names - {t for gen in expr.generators for t in gen.targets}
         for gen in expr.generators:
-            yield from _reads(gen.iter, names)
-            names = names - set(gen.targets)
-            for cond in gen.ifs:
-                yield from _reads(cond, names)
+            yield from (n for part in ([] if gen is first else [gen.iter]) + list(gen.ifs) for n in _reads(part, names))
         yield from _reads(expr.elt, names)
     else:
         for child in children(expr):

@@ -280,11 +280,12 @@ class _Infer:
     # ------------------------------------------------------------ comprehensions
 
     def listcomp(self, e: A.ListComp, scope: Mapping[str, TType]) -> TType:
+        inner = dict(scope)  # comprehension variables never leak into the caller's scope
         for name, _ in reads_before_binding(e):
+            inner.setdefault(name.id, TAny())  # reported here: no E0501 as well
             self.fail("E0507", f"`{name.id}` is read before this comprehension's `for {name.id}` binds it",
                       name.span, f"rename that loop variable: inside a comprehension `{name.id}` always means it, "
                       f"not an input or param of the same name")
-        inner = dict(scope)  # comprehension variables never leak into the caller's scope
         count, filtered = Interval(1, 1), False
         for gen in e.generators:
             it = self.visit(gen.iter, inner)

@@ -273,11 +273,7 @@ def _draw_rest(env: Environment, rng: random.Random, params: dict[str, Any], com
 def stage_verifier(env: Environment, params: dict[str, Any]) -> Callable[[str, Any, dict, dict], Score]:
     """The stage's own verifier, reading its answer from `<answer>` tags (composites
     wrap each step's block in them before calling it)."""
-    try:
-        key: Any = tuple(params.items())  # param values are scalars: hashable, and cheaper than JSON
-        hash(key)
-    except TypeError:
-        key = params_key(params)
+    key = tuple(params.items())  # the key `env._compiled` uses: param values are hashable scalars
     cache = env._lazy.setdefault("stage_verifiers", {})
     verifier = cache.get(key)
     if verifier is None:
