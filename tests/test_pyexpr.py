@@ -293,7 +293,7 @@ def _tree(src: str) -> str:
 @given(st.recursive(_leaf, _shapes, max_leaves=12))
 @settings(max_examples=500, deadline=None)
 def test_minimal_parentheses_keep_the_python_tree(expr: A.Expr) -> None:
-    minimal, full = to_python(expr), _FullParens("_rt").emit(expr)[0]
+    minimal, full = to_python(expr), _FullParens.for_expr(expr, "_rt").emit(expr)[0]
     assert _tree(minimal) == _tree(full), (minimal, full)
 
 
@@ -495,3 +495,25 @@ def test_compiled_values_inhabit_the_inferred_type(expr: A.Expr, env: dict[str, 
     except _TooBig:
         return
     assert value == expected and type(value) is type(expected), (to_python(expr), value, expected)
+
+
+def test_loop_variables_never_shadow_a_param_or_each_other() -> None:
+    """CPython 3.12+ inlines comprehensions and can misread a shadowed name
+    (`[[n for y in [0 for n in xs]] for x in xs]` raised UnboundLocalError there), so a
+    loop variable that would shadow a param or another loop variable is renamed."""
+    src = "[[n for y in [0 for n in xs]] for x in xs]"
+    assert function_source("f", ["xs", "n"], parse_expr(src)) == (
+        "def f(xs, n):\n    return [[n for y in [0 for n_1 in xs]] for x in xs]\n")
+    assert run(src, xs=[1, 2], n=7) == [[7, 7], [7, 7]]
+    assert to_python(parse_expr("[x for x in xs] + [x for x in ys]")) == "[x_1 for x_1 in xs] + [x_2 for x_2 in ys]"
+    assert to_python(parse_expr("[x for x in xs if x > 0]")) == "[x for x in xs if x > 0]"  # nothing to shadow
+
+
+@given(expr=TYPED)
+@settings(max_examples=300, deadline=None)
+def test_generated_loop_variables_are_fresh(expr: A.Expr) -> None:
+    params = list(SCOPE)
+    tree = ast.parse(function_source("f", params, expr))
+    bound = [t.id for node in ast.walk(tree) if isinstance(node, ast.comprehension)
+             for t in ast.walk(node.target) if isinstance(t, ast.Name)]
+    assert not set(bound) & set(params)

@@ -25,9 +25,11 @@ Record -> dict (so `r.x` is `r["x"]`).
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import keyword
 import math
 import types
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -133,10 +135,33 @@ def _float_literal(v: float) -> str:
 class _Emitter:
     """Renders expressions; `emit` returns the source and the precedence of its top operator."""
 
-    def __init__(self, helpers: str) -> None:
+    def __init__(self, helpers: str, taken: set[str] = frozenset(), clashing: set[str] = frozenset()) -> None:
         if not helpers.isidentifier() or keyword.iskeyword(helpers):
             raise CodegenError(f"helpers must be an identifier, not {helpers!r}")
         self.helpers = helpers
+        self.taken = set(taken)  # every Python name the function uses
+        self.clashing = clashing  # loop variables that would shadow a param or another loop variable
+        self.renames: dict[str, str] = {}  # spec name -> Python name, inside comprehensions
+
+    @classmethod
+    def for_expr(cls, expr: A.Expr, helpers: str, params: Sequence[str] = ()) -> _Emitter:
+        """An emitter that knows which loop variables of `expr` must be renamed."""
+        reads: set[str] = set()
+        binds: Counter[str] = Counter()
+        _names(expr, helpers, reads, binds)
+        clashing = set(params) | {n for n, count in binds.items() if count > 1}
+        return cls(helpers, set(params) | reads | set(binds), clashing)
+
+    def fresh(self, name: str) -> str:
+        """The loop variable's own name, or, if it would shadow another, `x_1`, `x_2`...:
+        the first such name the function does not use."""
+        base, k = py_name(name, helpers=self.helpers), 1
+        if base not in self.clashing:
+            return base
+        while f"{base}_{k}" in self.taken:
+            k += 1
+        self.taken.add(f"{base}_{k}")
+        return f"{base}_{k}"
 
     def sub(self, e: A.Expr, prec: int) -> str:
         """`e` as an operand of an operator that needs at least precedence `prec`."""
@@ -146,7 +171,7 @@ class _Emitter:
     def emit(self, e: A.Expr) -> tuple[str, int]:
         match e:
             case A.Name(name):
-                return py_name(name, helpers=self.helpers), _ATOM
+                return self.renames.get(name) or py_name(name, helpers=self.helpers), _ATOM
             case A.BoolLit(v):
                 return ("True" if v else "False"), _ATOM
             case A.IntLit(v) if type(v) is int:
@@ -190,7 +215,7 @@ class _Emitter:
                     raise CodegenError(f"duplicate field in record literal: {names}")
                 return "{" + ", ".join(f"{i.name!r}: {self.sub(i.value, _IF)}" for i in items) + "}", _ATOM
             case A.ListComp(elt, generators) if generators:
-                return "[" + self.sub(elt, _IF) + "".join(map(self.comprehension, generators)) + "]", _ATOM
+                return self.listcomp(elt, generators), _ATOM
         raise CodegenError(f"cannot compile expression node {e!r}")
 
     def items(self, items: Sequence[A.Expr]) -> str:
@@ -248,22 +273,51 @@ class _Emitter:
         args = [self.sub(a, _IF) for a in e.args] + [f"{k.name}={self.sub(k.value, _IF)}" for k in e.keywords]
         return f"{target}({', '.join(args)})"
 
-    def comprehension(self, gen: A.Comprehension) -> str:
-        if not gen.targets:
+    def listcomp(self, elt: A.Expr, generators: Sequence[A.Comprehension]) -> str:
+        """Loop variables get names no other part of the function uses: no comprehension
+        shadows an input, a param or an outer comprehension's variable. (Same meaning, and
+        safe from CPython 3.12+'s inlined comprehensions, which can misread a shadowed name.)"""
+        if not all(gen.targets for gen in generators):
             raise CodegenError("a comprehension needs a target")
-        names = [py_name(t, helpers=self.helpers) for t in gen.targets]
+        first_iter = self.sub(generators[0].iter, _OR)  # evaluated in the enclosing scope
+        outer = self.renames
+        self.renames = {**outer, **{t: self.fresh(t) for gen in generators for t in gen.targets}}
+        try:
+            loops = "".join(self.comprehension(gen, first_iter if i == 0 else None) for i, gen in enumerate(generators))
+            return "[" + self.sub(elt, _IF) + loops + "]"
+        finally:
+            self.renames = outer
+
+    def comprehension(self, gen: A.Comprehension, iter_src: str | None) -> str:
+        names = [self.renames[t] for t in gen.targets]
         target = ", ".join(names)
         if gen.parens and len(names) > 1:
             target = f"({target})"
         # The iterable and the filters are `or`-level in Python's grammar: an
         # unparenthesised `x if c else y` there would be misread as a filter.
         ifs = "".join(f" if {self.sub(c, _OR)}" for c in gen.ifs)
-        return f" for {target} in {self.sub(gen.iter, _OR)}{ifs}"
+        return f" for {target} in {iter_src if iter_src is not None else self.sub(gen.iter, _OR)}{ifs}"
 
 
-def to_python(expr: A.Expr, *, helpers: str = HELPERS_NAME) -> str:
-    """Python source for a (checked) expression; helpers are reached as `<helpers>.name`."""
-    return _Emitter(helpers).emit(expr)[0]
+def to_python(expr: A.Expr, *, helpers: str = HELPERS_NAME, params: Sequence[str] = ()) -> str:
+    """Python source for a (checked) expression; helpers are reached as `<helpers>.name`;
+    `params` are the Python names the enclosing function binds."""
+    return _Emitter.for_expr(expr, helpers, params).emit(expr)[0]
+
+
+def _names(node: object, helpers: str, reads: set[str], binds: Counter[str]) -> None:
+    """Collect the Python names `node` reads, and how often each is bound as a loop variable."""
+    if isinstance(node, A.Name):
+        reads.add(py_name(node.id, helpers=helpers))
+        return
+    if isinstance(node, A.Comprehension):
+        binds.update(py_name(t, helpers=helpers) for t in node.targets)
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if dataclasses.is_dataclass(item):
+                    _names(item, helpers, reads, binds)
 
 
 def function_source(name: str, args: Sequence[str], expr: A.Expr, *, helpers: str = HELPERS_NAME) -> str:
@@ -273,7 +327,7 @@ def function_source(name: str, args: Sequence[str], expr: A.Expr, *, helpers: st
     params = [py_name(a, helpers=helpers) for a in args]
     if len(set(params)) != len(params):
         raise CodegenError(f"duplicate parameter in {list(args)}")
-    return f"def {name}({', '.join(params)}):\n    return {to_python(expr, helpers=helpers)}\n"
+    return f"def {name}({', '.join(params)}):\n    return {to_python(expr, helpers=helpers, params=params)}\n"
 
 
 def _define(name: str, source: str) -> Callable[..., Any]:
