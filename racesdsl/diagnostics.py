@@ -49,7 +49,7 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0304", "param cycle", "Param bounds depend on each other in a cycle."),
     ("E0305", "solver result does not fit the output", "The `solve` expression provably produces values outside the declared output type."),
     ("E0306", "`where` is not boolean", "A `where` constraint must be a Bool expression."),
-    ("E0307", "unknown param", "A stage reference fixes a param its env does not have."),
+    ("E0307", "unknown param", "A stage reference sets a param its env does not have, or a knob its composite does not have."),
     ("E0308", "param value out of range", "A fixed or narrowed param lies outside the param's declared range."),
     ("E0309", "wrong number of stages", "An operator has too few stages: seq, par and sort take two or more, select one or more."),
     ("E0310", "output not assignable to input", "A stage's output type does not fit the next stage's input type."),

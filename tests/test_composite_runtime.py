@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -268,3 +271,42 @@ def test_deeply_nested_steps_have_unique_labels_and_name_earlier_ones(tmp_path: 
             for named in re.findall(r"(?:of|in) \(([a-z](?:\.\d+)*)\)", text):
                 assert named in labels and named != label, (label, named, inst.prompt)
         assert env.verify(inst, env.render_answer(inst.answer)).value == 1.0
+
+
+KNOBS_AT_REF = ("use std.lists.{sort_list, take_first, total}\nuse std.numbers.{is_even}\n"
+                "compose top3 = seq(sort_list(n=3..12), take_first(k=3), total)\n"
+                "compose fixed = seq(top3(sort_list.n=4), is_even)\n"
+                "compose narrowed = seq(top3(sort_list.n=5..7), is_even)\n"
+                "compose both = par(narrowed(top3.sort_list.n=6), top3)\n")
+
+
+def test_knobs_set_at_a_reference_shape_the_instances(tmp_path: Path) -> None:
+    prog = load_text(tmp_path, KNOBS_AT_REF)
+    fixed, narrowed, both = prog["fixed"], prog["narrowed"], prog["both"]
+    assert fixed.knob_defaults == {} and {len(fixed.sample(s).input["xs"]) for s in range(30)} == {4}
+    assert narrowed.knob_ranges == {"top3.sort_list.n": (5, 7)} and narrowed.knob_defaults == {"top3.sort_list.n": 6}
+    assert len(narrowed.sample(0, **{"top3.sort_list.n": 7}).input["xs"]) == 7
+    with pytest.raises(ValueError):
+        narrowed.sample(0, **{"top3.sort_list.n": 9})
+    assert both.knob_ranges == {"top3.sort_list.n": (3, 12)}  # the par's own top3; the other is fixed at 6
+    for comp in (fixed, narrowed, both):
+        inst = comp.sample(3)
+        assert comp.verify(inst, comp.render_answer(inst.answer)).value == 1.0
+
+
+def test_knobs_at_a_reference_compile_to_the_same_composites(tmp_path: Path) -> None:
+    """The compiled package writes such a composite out in place (no module binds it), and
+    a module of composites only is ruff clean."""
+    spec = tmp_path / "knobs.races"
+    spec.write_text(KNOBS_AT_REF, encoding="utf-8")
+    write_files(package_files(check_paths([spec]).program, "knob_pkg"), tmp_path)
+    code = ("import json, sys, racesdsl, knob_pkg; loaded = racesdsl.load(sys.argv[1]); envs = knob_pkg.environments(); "
+            "print(json.dumps([loaded[q].sample(s).to_dict() == envs[q].sample(s).to_dict() "
+            "for q in ('knobs.fixed', 'knobs.narrowed', 'knobs.both') for s in range(10)]))")
+    run = subprocess.run([sys.executable, "-c", code, str(spec)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert all(json.loads(run.stdout))
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))  # the dev extra installs it
+    lint = subprocess.run([ruff, "check", "--config", str(ROOT / "pyproject.toml"), str(tmp_path / "knob_pkg")],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout

@@ -213,3 +213,18 @@ def test_every_error_in_every_file_is_reported(tmp_path: Path) -> None:
 def test_a_select_pool_holds_base_envs_only(body: str) -> None:
     pick = "compose pick = seq(reverse_list, sort_list(n=3..12))\n"
     assert "E0318" in codes(LISTS + pick + f"compose s = {body}\n")
+
+
+KNOBBED = LISTS + "compose sorted_rev = seq(sort_list(n=3..12), reverse_list)\n"
+
+
+def test_knobs_of_a_named_composite_can_be_set_at_the_reference() -> None:
+    """`sorted_rev` gives lists of 3..12; take_first(k=5) needs 5..: only a narrowed knob fits."""
+    assert "E0310" in codes(KNOBBED + "compose c = seq(sorted_rev, take_first(k=5))\n")
+    assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=5..12), take_first(k=5))\n") == []
+    assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=7), take_first(k=5))\n") == []
+    unknown = only_error(KNOBBED + "compose c = seq(sorted_rev(sort_list.m=7), take_first(k=5))\n")
+    assert unknown.code == "E0307" and "sort_list.n" in (unknown.help or "")
+    assert only_error(KNOBBED + "compose c = seq(sorted_rev(n=7), take_first(k=5))\n").code == "E0307"
+    outside = only_error(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=2), take_first(k=2))\n")
+    assert outside.code == "E0308" and "3..12" in outside.message

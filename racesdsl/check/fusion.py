@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
@@ -24,6 +25,7 @@ from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
 from racesdsl.runtime import types as T
 from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_expr
 
 REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
 MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
@@ -106,9 +108,8 @@ class FusionChecker:
             return StageInfo(node, sym.name, None), None
         info = self.composite(sym.decl, sym.module)
         label = walk.label(sym.name)
-        for arg in node.args:
-            self.diags.append(error("E0307", f"`{sym.name}` is a composite; its knobs cannot be set here",
-                                    arg.span, "fix the stage's params inside the composite's definition"))
+        if info is not None and node.args:
+            info = self._with_knobs(info, sym, node)
         if info is None:
             return StageInfo(node, label, None), None
         walk.knobs.extend(Knob(f"{label}.{k.name}", k.env, k.param, k.range) for k in info.knobs)
@@ -120,6 +121,35 @@ class FusionChecker:
                 self._assign(incoming, t, expected, name, sym.name, node, None)
             stage.fed = tuple(fed or ())
         return stage, info.signature
+
+    def _with_knobs(self, info: CompositeInfo, sym: Any, node: A.StageRef) -> CompositeInfo | None:
+        """`top3(sort_list.n=5)`: the composite with those knobs fixed or narrowed, checked
+        afresh (its signature and knobs follow), as if its definition said `sort_list(n=5)`."""
+        knobs = {k.name: k for k in info.knobs}
+        pushed: dict[str, list[A.ParamArg]] = {}
+        for arg in node.args:
+            name = ".".join(arg.name)
+            knob = knobs.get(name)
+            if knob is None:
+                self.diags.append(error("E0307", f"composite `{sym.name}` has no knob `{name}`", arg.span,
+                                        did_you_mean(name, list(knobs)),
+                                        "its knobs: " + (", ".join(knobs) or "none")))
+                return None
+            lo, hi = constant_value(arg.lo), constant_value(arg.hi) if arg.hi is not None else None
+            if knob.range is not None and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                              for v in (lo, lo if hi is None else hi)):
+                if not knob.range.contains(T.Interval(lo, lo if hi is None else hi)):
+                    self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` must lie in "
+                                            f"{knob.range.show()}", arg.span))
+                    return None
+            stage, _, param = name.partition(".")
+            pushed.setdefault(stage, []).append(A.ParamArg(tuple(param.split(".")), arg.lo, arg.hi, span=arg.span))
+        refs = _labelled_refs(info.root)
+        body = _with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
+        settings = ", ".join(f"{'.'.join(a.name)}={print_expr(a.lo)}" + ("" if a.hi is None else f"..{print_expr(a.hi)}")
+                             for a in node.args)
+        return self.composite(A.ComposeDecl(f"{info.decl.name}({settings})", info.decl.doc, body, span=info.decl.span),
+                              info.module)
 
     def _base(self, env: EnvInfo, node: A.StageRef, incoming: Incoming | None,
               walk: _Walk) -> tuple[StageInfo, Signature]:
@@ -346,3 +376,29 @@ def _input_type(sig: Signature) -> T.TType:
     if len(sig.inputs) == 1:
         return sig.inputs[0][1]
     return T.TRecord(sig.inputs)
+
+
+def _labelled_refs(root: StageInfo) -> dict[str, A.StageRef]:
+    """The stage references of a composite by knob label (inline operators share the
+    composite's labels; a named composite inside is one label)."""
+    out: dict[str, A.StageRef] = {}
+    for child in root.children:
+        if isinstance(child.ref, A.OpExpr):
+            out.update(_labelled_refs(child))
+        else:
+            out[child.label] = child.ref
+    return out
+
+
+def _with_args(node: A.CompExpr, extra: dict[int, list[A.ParamArg]]) -> A.CompExpr:
+    """`node` with more params set on the stage references in `extra` (by identity);
+    an argument for a param replaces the one already there."""
+    if isinstance(node, A.StageRef):
+        args = extra.get(id(node))
+        if not args:
+            return node
+        names = {a.name for a in args}
+        kept = tuple(a for a in node.args if a.name not in names)
+        return A.StageRef(node.name, kept + tuple(args), node.port, True, span=node.span)
+    return A.OpExpr(node.op, tuple(_with_args(s, extra) for s in node.stages), node.options,
+                    tuple(_with_args(d, extra) for d in node.distractors), span=node.span)

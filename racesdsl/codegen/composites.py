@@ -24,7 +24,9 @@ def _ref(qualname: str, here: str, imports: set[str]) -> str:
 
 def _stage(stage: Stage, here: str, imports: set[str], indent: str) -> str:
     env = stage.env
-    if isinstance(env, Composite) and stage.prefix is None:
+    # Inline operators, and named composites with knobs set at the reference (`top3(sort_list.n=5)`,
+    # no module binds them), are written out in place.
+    if isinstance(env, Composite) and (stage.prefix is None or "(" in env.qualname):
         target = _composite(env, here, imports, indent + "    ")
     else:
         target = _ref(env.qualname, here, imports)
@@ -49,6 +51,8 @@ def composites_source(module: str, composites: list[Composite]) -> tuple[str, li
     """The definitions of a module's composites, and the names they bind."""
     imports: set[str] = set()
     defs = [f"{env_ident(c.name)} = {_composite(c, module, imports, '')}" for c in composites]
-    lines = ["from racesdsl.runtime.composite import Composite, Stage", *sorted(imports)]
-    head = "".join(f"{line}  # noqa: E402 (after this module's envs)\n" for line in lines)
-    return "\n\n# Compositions\n\n" + head + "\n\n" + "\n\n\n".join(defs) + "\n", [c.name for c in composites]
+    late = "  # noqa: E402 (after this module's envs)\n"
+    head = "from racesdsl.runtime.composite import Composite, Stage" + late  # isort: first party, then local
+    head += "".join(f"\n{line}{late}" for line in sorted(imports)[:1]) + "".join(
+        f"{line}{late}" for line in sorted(imports)[1:])
+    return "\n\n# Compositions\n\n" + head + "\n" + "\n\n\n".join(defs) + "\n", [c.name for c in composites]

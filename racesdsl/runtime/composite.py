@@ -180,7 +180,10 @@ class Composite:
             params = params_at_level(self, level, **params)
         knobs = self.resolve_params(params)
         run, prompt, answer, extra, _, iid = self._sample_run(seed, knobs)
-        inputs = dict(run.children[0].inputs) if run.children else {}
+        first = run.children[0] if run.children else None
+        while first is not None and first.children:  # a composite as the first stage: its first env's
+            first = first.children[0]
+        inputs = dict(first.inputs) if first is not None else {}
         inputs.update(extra)
         return Instance(self.qualname, seed, knobs, inputs, prompt, answer, iid)
 
