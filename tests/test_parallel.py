@@ -259,3 +259,26 @@ def test_compile_check_hook_fails_on_a_stale_package(hooks, tmp_path: Path) -> N
     module.write_text(module.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     stale = run_hook(hook, args, [], tmp_path)
     assert stale.returncode == 1 and "stale: " in stale.stdout
+
+
+SAMPLE_UNDER = """
+import json, multiprocessing, sys
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[1], force=True)
+    from racesdsl.parallel import sample_rows, selftest
+    rows = sample_rows([sys.argv[2]], ["lists.sort_list", "numbers.gcd2"], 300, 3, {}, 2)
+    report = selftest([sys.argv[2]], ["lists.sort_list", "numbers.gcd2"] * 4, 3, 2)
+    print(json.dumps([rows, report.ok, [e.n_checks for e in report.envs]]))
+"""
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_worker_pools_give_the_same_output_under_any_start_method(tmp_path: Path, method: str) -> None:
+    """Python 3.14 makes forkserver the default on Linux: worker pools must not rely on fork."""
+    script = tmp_path / "under.py"
+    script.write_text(SAMPLE_UNDER, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), method, str(ROOT / "specs")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows, ok, checks = json.loads(run.stdout)
+    assert rows == sample_rows([ROOT / "specs"], ["lists.sort_list", "numbers.gcd2"], 300, 3, {}, 1)
+    assert ok and len(checks) == 8 and all(checks)
