@@ -16,7 +16,16 @@ from hypothesis import given, settings
 from typegen import types
 
 from racesdsl.check.pipeline import check_paths
-from racesdsl.compose.graph import graph_stats, kinds_fit, self_loops, seq_edges, seq_links, stage_ref, to_dot
+from racesdsl.compose.graph import (
+    graph_stats,
+    kinds_fit,
+    self_loops,
+    seq_edges,
+    seq_links,
+    stage_ref,
+    summary,
+    to_dot,
+)
 from racesdsl.runtime.types import TType, mismatch
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_comp
@@ -247,6 +256,8 @@ def test_links_are_legal_as_written_and_extend_the_edges(tmp_path: Path) -> None
     assert re.search(r"\w\[\w+\]", text) and re.search(r"\w\(\w+=", text)  # ports and fixed params occur
     stats = graph_stats(program, links=links)
     assert stats["links"] == len(links) and stats["link_coverage"] > stats["coverage"] >= 0.8
+    assert set(stats["no_in_link"]) < set(stats["no_in"]) and "numbers.gcd2" not in stats["no_in_link"]
+    assert "no in-link: " + ", ".join(stats["no_in_link"]) in summary(stats)
 
 
 @given(types(), types())

@@ -204,8 +204,8 @@ def graph_stats(program: Program, edges: Sequence[Edge] | None = None,
     Keys: `envs`, `modules`, `expression_only` (envs whose solver is an
     expression), `edges` (A != B), `self_loops`, `envs_with_in_and_out`,
     `coverage` (that count over `envs`), `per_module` (envs per module),
-    `no_in` / `no_out` (envs without an in- / out-edge); `links` and
-    `link_coverage`, the same counts over `seq_links`."""
+    `no_in` / `no_out` (envs without an in- / out-edge); `links`,
+    `link_coverage`, `no_in_link` / `no_out_link`, the same over `seq_links`."""
     all_links = seq_links(program) if links is None else list(links)
     linked_in, linked_out = {lk.b for lk in all_links}, {lk.a for lk in all_links}
     all_edges = seq_edges(program, include_self=True) if edges is None else list(edges)
@@ -231,6 +231,8 @@ def graph_stats(program: Program, edges: Sequence[Edge] | None = None,
         "no_out": [n for n in names if n not in has_out],
         "links": len(all_links),
         "link_coverage": sum(n in linked_in and n in linked_out for n in names) / len(names) if names else 0.0,
+        "no_in_link": [n for n in names if n not in linked_in],
+        "no_out_link": [n for n in names if n not in linked_out],
     }
 
 
@@ -267,7 +269,7 @@ def summary(stats: dict[str, Any]) -> str:
         f"{stats['links']} links when params may be fixed at their defaults or one input fed "
         f"(coverage {stats['link_coverage']:.0%})",
     ]
-    for key in ("no_in", "no_out"):
+    for key in ("no_in_link", "no_out_link"):  # what no composition can reach or leave, even with links
         if stats[key]:
-            lines.append(f"{key.replace('_', ' ')}: " + ", ".join(stats[key]))
+            lines.append(f"{key.replace('_', ' ').replace(' link', '-link')}: " + ", ".join(stats[key]))
     return "\n".join(lines) + "\n"
