@@ -228,3 +228,5 @@ def test_knobs_of_a_named_composite_can_be_set_at_the_reference() -> None:
     assert only_error(KNOBBED + "compose c = seq(sorted_rev(n=7), take_first(k=5))\n").code == "E0307"
     outside = only_error(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=2), take_first(k=2))\n")
     assert outside.code == "E0308" and "3..12" in outside.message
+    assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=9..5), take_first(k=2))\n") == ["E0308"]
+    assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=true), take_first(k=2))\n") == ["E0308"]

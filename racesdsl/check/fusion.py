@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
-from racesdsl.check.resolve import ModuleScope
+from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
@@ -122,7 +121,7 @@ class FusionChecker:
             stage.fed = tuple(fed or ())
         return stage, info.signature
 
-    def _with_knobs(self, info: CompositeInfo, sym: Any, node: A.StageRef) -> CompositeInfo | None:
+    def _with_knobs(self, info: CompositeInfo, sym: Symbol, node: A.StageRef) -> CompositeInfo | None:
         """`top3(sort_list.n=5)`: the composite with those knobs fixed or narrowed, checked
         afresh (its signature and knobs follow), as if its definition said `sort_list(n=5)`."""
         knobs = {k.name: k for k in info.knobs}
@@ -135,13 +134,14 @@ class FusionChecker:
                                         did_you_mean(name, list(knobs)),
                                         "its knobs: " + (", ".join(knobs) or "none")))
                 return None
-            lo, hi = constant_value(arg.lo), constant_value(arg.hi) if arg.hi is not None else None
-            if knob.range is not None and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                              for v in (lo, lo if hi is None else hi)):
-                if not knob.range.contains(T.Interval(lo, lo if hi is None else hi)):
-                    self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` must lie in "
-                                            f"{knob.range.show()}", arg.span))
-                    return None
+            lo = constant_value(arg.lo)
+            hi = lo if arg.hi is None else constant_value(arg.hi)
+            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi))
+            # Other malformed values fail where the setting lands, in the stage's own param check.
+            if knob.range is not None and numeric and lo <= hi and not knob.range.contains(T.Interval(lo, hi)):
+                self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` must lie in {knob.range.show()}",
+                                        arg.span))
+                return None
             stage, _, param = name.partition(".")
             pushed.setdefault(stage, []).append(A.ParamArg(tuple(param.split(".")), arg.lo, arg.hi, span=arg.span))
         refs = _labelled_refs(info.root)
