@@ -230,3 +230,43 @@ def test_knobs_of_a_named_composite_can_be_set_at_the_reference() -> None:
     assert outside.code == "E0308" and "3..12" in outside.message
     assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=9..5), take_first(k=2))\n") == ["E0308"]
     assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=true), take_first(k=2))\n") == ["E0308"]
+
+
+def test_knobs_on_a_preset_or_an_alias_and_no_cascades() -> None:
+    preset = LISTS + "compose long = sort_list(n=8..12)\n"
+    assert codes(preset + "compose x = seq(long(sort_list.n=9), total)\n") == []
+    alias = KNOBBED + "compose again = sorted_rev\n"
+    assert codes(alias + "compose x = seq(again(sorted_rev.sort_list.n=9), take_first(k=5))\n") == []
+    # a bad setting is one error at the reference, against the knob's own range; the definition is not rechecked
+    for bad in ("9..5", "5.5", "true", '"x"'):
+        err = only_error(KNOBBED + f"compose x = seq(sorted_rev(sort_list.n={bad}), take_first(k=2))\n")
+        assert err.code == "E0308" and "3..12" in err.message and err.span.line == 3, (bad, err.message)
+    # a definition with an error is reported once, not once per setting used
+    broken = LISTS + NUMBERS + "compose outer = seq(reverse_list(n=3..12), par(total, is_even))\n"
+    many = broken + "compose e = par(outer(reverse_list.n=4), outer(reverse_list.n=5), outer(reverse_list.n=4..6))\n"
+    assert codes(many).count("E0311") == codes(broken).count("E0311") == 1
+
+
+FLAGGED = ('env scaled "Scale a number." {\n    param double: Bool = false\n    param unit: Enum["a", "b"] = "a"\n'
+           '    input x: Int[0..9]\n    output Int[0..18]\n    prompt """Scale {{ x }} ({{ unit }})."""\n'
+           '    solve 2 * x if double else x\n}\n'
+           'env keep "Keep a number." {\n    input y: Int[0..1000]\n    output Int[0..1000]\n'
+           '    prompt """Keep {{ y }}."""\n    solve y\n}\n')
+
+
+def test_bool_and_enum_params_fixed_at_a_reference_take_effect(tmp_path: Path) -> None:
+    """`scaled(double=true)` used to pass the checker and change nothing."""
+    spec = tmp_path / "flags.races"
+    spec.write_text(FLAGGED + "compose twice = seq(scaled(double=true, unit=\"b\"), keep)\n"
+                    "compose loose = seq(scaled, keep)\ncompose set_at_ref = seq(loose(scaled.double=true), keep)\n",
+                    encoding="utf-8")
+    import racesdsl
+
+    prog = racesdsl.load(spec)
+    twice, at_ref = prog["twice"], prog["set_at_ref"]
+    assert twice.knob_defaults == {}  # both params fixed: no knob left
+    inst = twice.sample(0)
+    assert inst.answer[0] == 2 * inst.input["x"] and "(b)" in inst.prompt
+    assert at_ref.knob_defaults == {"loose.scaled.unit": "a"}
+    first = at_ref.sample(1)
+    assert first.answer[0] == 2 * first.input["x"]

@@ -17,6 +17,7 @@ from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
+from racesdsl.check.stage_args import labelled_refs, value_problem, with_args
 from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
@@ -61,6 +62,7 @@ class FusionChecker:
         self.diags = diags
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
+        self.failed: set[str] = set()  # composites whose check reported errors
         self.producers: dict[int, Producer] = {}  # base stages, for `help:` suggestions
 
     def composite(self, decl: A.ComposeDecl, scope: ModuleScope) -> CompositeInfo | None:
@@ -69,8 +71,11 @@ class FusionChecker:
             return self.done[qual]
         self.active.add(qual)
         walk = _Walk()
+        before = len(self.diags)
         root, sig = self._stage(decl.body, scope, None, walk)
         self.active.discard(qual)
+        if any(d.is_error for d in self.diags[before:]):
+            self.failed.add(qual)
         info = CompositeInfo(qual, decl, root, sig, walk.knobs, scope) if sig is not None else None
         self.done[qual] = info
         return info
@@ -107,7 +112,7 @@ class FusionChecker:
             return StageInfo(node, sym.name, None), None
         info = self.composite(sym.decl, sym.module)
         label = walk.label(sym.name)
-        if info is not None and node.args:
+        if info is not None and node.args and info.qualname not in self.failed:  # else its errors say enough
             info = self._with_knobs(info, sym, node)
         if info is None:
             return StageInfo(node, label, None), None
@@ -136,16 +141,15 @@ class FusionChecker:
                 return None
             lo = constant_value(arg.lo)
             hi = lo if arg.hi is None else constant_value(arg.hi)
-            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi))
-            # Other malformed values fail where the setting lands, in the stage's own param check.
-            if knob.range is not None and numeric and lo <= hi and not knob.range.contains(T.Interval(lo, hi)):
-                self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` must lie in {knob.range.show()}",
-                                        arg.span))
+            param = self.envs[knob.env].params[knob.param]
+            why = value_problem(param, knob.range, lo, hi, arg.hi is not None)
+            if why is not None:  # checked here, against the knob: the definition must not be rechecked with it
+                self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` {why}", arg.span))
                 return None
-            stage, _, param = name.partition(".")
-            pushed.setdefault(stage, []).append(A.ParamArg(tuple(param.split(".")), arg.lo, arg.hi, span=arg.span))
-        refs = _labelled_refs(info.root)
-        body = _with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
+            stage, _, rest = name.partition(".")
+            pushed.setdefault(stage, []).append(A.ParamArg(tuple(rest.split(".")), arg.lo, arg.hi, span=arg.span))
+        refs = labelled_refs(info.root)
+        body = with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
         settings = ", ".join(f"{'.'.join(a.name)}={print_expr(a.lo)}" + ("" if a.hi is None else f"..{print_expr(a.hi)}")
                              for a in node.args)
         return self.composite(A.ComposeDecl(f"{info.decl.name}({settings})", info.decl.doc, body, span=info.decl.span),
@@ -212,19 +216,15 @@ class FusionChecker:
                 continue
             lo = constant_value(arg.lo)
             hi = constant_value(arg.hi) if arg.hi is not None else lo
-            if p.range is None:
-                ok = arg.hi is None and (lo in p.type.values if p.kind == "enum" else isinstance(lo, bool))
-                if not ok:
-                    self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` takes one of "
-                                            f"{T.show(p.type)}", arg.span))
+            why = value_problem(p, p.range, lo, hi, arg.hi is not None)
+            if why is not None:
+                note = None if p.range is None else f"its default is {p.default}"
+                self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` {why}", arg.span, None,
+                                        *([note] if note else [])))
                 continue
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi))
-            if not numeric or lo > hi or not p.range.contains(T.Interval(lo, hi)) or (
-                    p.kind == "int" and not all(isinstance(v, int) for v in (lo, hi))):
-                self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` must lie in {p.range.show()}",
-                                        arg.span, None, f"its default is {p.default}"))
-                continue
-            fixed[pname] = ranges[pname] = T.Interval(lo, hi)
+            fixed[pname] = T.Interval(lo, hi)  # a Bool or Enum value is fixed as a one-point "interval"
+            if p.range is not None:
+                ranges[pname] = fixed[pname]
         return fixed
 
     def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
@@ -377,28 +377,3 @@ def _input_type(sig: Signature) -> T.TType:
         return sig.inputs[0][1]
     return T.TRecord(sig.inputs)
 
-
-def _labelled_refs(root: StageInfo) -> dict[str, A.StageRef]:
-    """The stage references of a composite by knob label (inline operators share the
-    composite's labels; a named composite inside is one label)."""
-    out: dict[str, A.StageRef] = {}
-    for child in root.children:
-        if isinstance(child.ref, A.OpExpr):
-            out.update(_labelled_refs(child))
-        else:
-            out[child.label] = child.ref
-    return out
-
-
-def _with_args(node: A.CompExpr, extra: dict[int, list[A.ParamArg]]) -> A.CompExpr:
-    """`node` with more params set on the stage references in `extra` (by identity);
-    an argument for a param replaces the one already there."""
-    if isinstance(node, A.StageRef):
-        args = extra.get(id(node))
-        if not args:
-            return node
-        names = {a.name for a in args}
-        kept = tuple(a for a in node.args if a.name not in names)
-        return A.StageRef(node.name, kept + tuple(args), node.port, True, span=node.span)
-    return A.OpExpr(node.op, tuple(_with_args(s, extra) for s in node.stages), node.options,
-                    tuple(_with_args(d, extra) for d in node.distractors), span=node.span)

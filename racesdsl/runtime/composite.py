@@ -63,7 +63,7 @@ class _Run:
 
 def _tag(path: str, position: int, op: str) -> str:
     """The label of a nested composite's sub-step: `a`, `b`... (a par's parts `1`, `2`...)
-    under a top-level step, `b.1`, `b.2`... under `(b)`: labels never repeat in a prompt."""
+    under a top-level step, `b.1`, `b.2`... under `(b)`: labels never repeat within a step."""
     if path:
         return f"{path}.{position + 1}"
     return str(position + 1) if op == "par" else chr(97 + position)
