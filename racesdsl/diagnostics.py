@@ -63,6 +63,7 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0317", "verifier does not fit the output", "`tolerance` needs a numeric output; `unordered` a list output."),
     ("E0318", "composite in a select pool",
      "The stages and distractors of a `select` are base environments: each pool step is one labelled action."),
+    ("E0319", "param set twice", "A stage reference gives the same param or knob two values."),
     ("E0401", "template syntax error", "A prompt or step template is not valid jinja2."),
     ("E0402", "undefined name in template", "A template mentions a name that is neither an input, a param nor a runtime filter."),
     ("E0403", "input not mentioned in prompt", "An input the prompt never mentions makes the task unsolvable."),

@@ -270,3 +270,8 @@ def test_bool_and_enum_params_fixed_at_a_reference_take_effect(tmp_path: Path) -
     assert at_ref.knob_defaults == {"loose.scaled.unit": "a"}
     first = at_ref.sample(1)
     assert first.answer[0] == 2 * first.input["x"]
+
+
+def test_a_param_or_knob_set_twice_is_an_error() -> None:
+    assert codes(LISTS + "compose c = seq(sort_list(n=5, n=6), total)\n") == ["E0319"]
+    assert codes(KNOBBED + "compose c = seq(sorted_rev(sort_list.n=5, sort_list.n=6), take_first(k=2))\n") == ["E0319"]

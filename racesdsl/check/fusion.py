@@ -131,6 +131,8 @@ class FusionChecker:
         afresh (its signature and knobs follow), as if its definition said `sort_list(n=5)`."""
         knobs = {k.name: k for k in info.knobs}
         pushed: dict[str, list[A.ParamArg]] = {}
+        if self._set_twice(node, sym.name):
+            return None
         for arg in node.args:
             name = ".".join(arg.name)
             knob = knobs.get(name)
@@ -206,6 +208,7 @@ class FusionChecker:
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
         fixed: dict[str, T.Interval] = {}
+        self._set_twice(node, env.name)
         for arg in node.args:
             pname = ".".join(arg.name)
             p = env.params.get(pname)
@@ -226,6 +229,17 @@ class FusionChecker:
             if p.range is not None:
                 ranges[pname] = fixed[pname]
         return fixed
+
+    def _set_twice(self, node: A.StageRef, name: str) -> bool:
+        """`sort_list(n=5, n=6)`: the last would silently win, so it is an error (E0319)."""
+        seen: set[tuple[str, ...]] = set()
+        for arg in node.args:
+            if arg.name in seen:
+                self.diags.append(error("E0319", f"`{'.'.join(arg.name)}` is set twice at `{name}`", arg.span,
+                                        "keep one value, or give a range: `n=5..6`"))
+                return True
+            seen.add(arg.name)
+        return False
 
     def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
                      name: str) -> dict[str, T.TType] | None:
