@@ -25,7 +25,7 @@ from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
 from racesdsl.runtime import types as T
 from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
-from racesdsl.syntax.printer import print_expr
+from racesdsl.syntax.printer import print_comp
 
 REWARDS = {"seq": ("prefix", "final"), "par": ("mean", "all"), "sort": (), "select": ()}
 MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
@@ -152,10 +152,8 @@ class FusionChecker:
             pushed.setdefault(stage, []).append(A.ParamArg(tuple(rest.split(".")), arg.lo, arg.hi, span=arg.span))
         refs = labelled_refs(info.root)
         body = with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
-        settings = ", ".join(f"{'.'.join(a.name)}={print_expr(a.lo)}" + ("" if a.hi is None else f"..{print_expr(a.hi)}")
-                             for a in node.args)
-        return self.composite(A.ComposeDecl(f"{info.decl.name}({settings})", info.decl.doc, body, span=info.decl.span),
-                              info.module)
+        name = print_comp(A.StageRef((info.decl.name,), node.args, None, True))  # `top3(sort_list.n=5)`
+        return self.composite(A.ComposeDecl(name, info.decl.doc, body, span=info.decl.span), info.module)
 
     def _base(self, env: EnvInfo, node: A.StageRef, incoming: Incoming | None,
               walk: _Walk) -> tuple[StageInfo, Signature]:

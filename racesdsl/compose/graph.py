@@ -269,7 +269,7 @@ def summary(stats: dict[str, Any]) -> str:
         f"{stats['links']} links when params may be fixed at their defaults or one input fed "
         f"(coverage {stats['link_coverage']:.0%})",
     ]
-    for key in ("no_in_link", "no_out_link"):  # what no composition can reach or leave, even with links
+    for key, label in (("no_in_link", "no in-link"), ("no_out_link", "no out-link")):  # even links miss these
         if stats[key]:
-            lines.append(f"{key.replace('_', ' ').replace(' link', '-link')}: " + ", ".join(stats[key]))
+            lines.append(f"{label}: " + ", ".join(stats[key]))
     return "\n".join(lines) + "\n"
