@@ -251,12 +251,12 @@ class Environment:
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         if not self.wheres:
-            return self._draw_once(rng, params, comp)
+            return self._draw_once(rng, params, comp, seed)
         failed = ""
         get_inputs, get_params = self._getters()
         param_values = get_params(params)
         for _ in range(MAX_TRIES):
-            inputs = self._draw_once(rng, params, comp)
+            inputs = self._draw_once(rng, params, comp, seed)
             args = get_inputs(inputs) + param_values
             for src, holds in self.wheres:
                 if not holds(*args):
@@ -267,10 +267,16 @@ class Environment:
         raise SamplingError(f"{self.name}: no input satisfied `where {failed}` in {MAX_TRIES} tries "
                             f"(seed {seed}, params {params})")
 
-    def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled) -> dict[str, Any]:
+    def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled,
+                   seed: int = -1) -> dict[str, Any]:
         if self.sample_ref is None:
             return {name: draw(rng) for name, draw in comp.samplers}
-        raw = self._get("sample")(rng, **params)
+        sampler = self._get("sample")
+        try:
+            raw = sampler(rng, **params)
+        except Exception as exc:  # a failing custom sampler is a spec bug, as a failing solver is
+            raise SamplingError(f"{self.name}: the custom sampler raised {type(exc).__name__}: {exc} "
+                                f"(seed {seed}, params {params})") from exc
         single = len(self.input_names) == 1 and not (isinstance(raw, dict) and set(raw) == set(self.input_names))
         inputs = {self.input_names[0]: raw} if single else raw
         if not isinstance(inputs, dict) or set(inputs) != set(self.input_names):
