@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
+from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity_parts, params_key
@@ -119,7 +120,8 @@ class Environment:
     solve_ref: str | None = None
     sample_ref: str | None = None
     verify_ref: str | None = None
-    origin: str = "."  # the folder bindings are looked up in after sys.path
+    origin: str = "."  # the spec's folder: python bindings are looked up there first
+    pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
     _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lazy: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -127,6 +129,10 @@ class Environment:
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def __reduce__(self) -> tuple:
+        """Pickled by reference (where it comes from), never by state: see runtime.pickling."""
+        return reduce_env(self)
 
     def _get(self, key: str) -> Any:
         """Templates and bindings are built on first use: importing a generated
