@@ -207,7 +207,9 @@ def verify(
 ) -> None:
     """Score one completion and print the Score as JSON (for debugging rewards)."""
     with guard(debug), data_stdout() as stdout:  # python hooks may print: keep it out of the data
-        from racesdsl.runtime.env import ParamError
+        from racesdsl.runtime.bindings import BindingError
+        from racesdsl.runtime.env import ParamError, SolverError
+        from racesdsl.runtime.values import SamplingError
 
         program, env = _load(spec, path)
         (name,) = _pick(program, env, spec) if env else (None,)
@@ -217,6 +219,8 @@ def verify(
             row = json.loads(instance.read_text(encoding="utf-8").splitlines()[0])
             text = completion.read_text(encoding="utf-8", errors="replace")
             inst = program[name].sample(int(row["seed"]), **row.get("params", {}))
+        except (SamplingError, SolverError, BindingError) as exc:
+            raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (OSError, IndexError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParamError):
                 raise _fail(str(exc), EXIT_USAGE) from None

@@ -204,3 +204,16 @@ def test_a_failing_python_sampler_raises_sampling_error(hooked: Path) -> None:
     env = racesdsl.load(hooked / "hooked.races")["broken"]
     with pytest.raises(SamplingError, match=r"broken: the custom sampler raised RuntimeError.*seed 4"):
         env.sample(4)
+
+
+def test_a_binding_module_that_fails_to_import_is_a_spec_error(hooked: Path) -> None:
+    (hooked / "badmod.py").write_text("raise RuntimeError('no import for you')\n", encoding="utf-8")
+    (hooked / "bad.races").write_text(HOOKED.split("env broken")[0].replace("hooks:solve", "badmod:solve"),
+                                      encoding="utf-8")
+    res = _cli("sample", "bad.races:noisy", "-n", "1", cwd=hooked)
+    assert res.returncode == 1, res.stderr
+    assert "badmod" in res.stderr and "no import for you" in res.stderr and "Traceback" not in res.stderr
+    (hooked / "row.json").write_text('{"seed": 0, "params": {}}\n', encoding="utf-8")
+    (hooked / "completion.txt").write_text("<answer>1</answer>", encoding="utf-8")
+    res = _cli("verify", "bad.races:noisy", "--instance", "row.json", "--completion", "completion.txt", cwd=hooked)
+    assert res.returncode == 1 and "no import for you" in res.stderr, res.stderr

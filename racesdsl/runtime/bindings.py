@@ -148,6 +148,9 @@ def import_ref(target: str, origin: str) -> Callable[..., Any]:
     except (ImportError, AttributeError) as exc:
         raise BindingError(f'python "{target}" cannot be loaded (looked in {origin}, the stdlib and '
                            f"sys.path): {exc}") from exc
+    except Exception as exc:  # the module itself failed (a SyntaxError, a raise at import): the spec's bug
+        raise BindingError(f'python "{target}": importing `{module_name}` raised {type(exc).__name__}: {exc}') \
+            from exc
     if not callable(fn):
         raise BindingError(f'python "{target}" is not a function')
     return fn
