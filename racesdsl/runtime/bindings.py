@@ -17,17 +17,14 @@ from __future__ import annotations
 import builtins
 import hashlib
 import importlib
-import importlib.abc
 import importlib.machinery
 import os
 import sys
-import threading
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 ROOT = "racesdsl_bindings"
-_LOCK = threading.Lock()  # guards the creation of the per-folder packages (sys.modules itself is shared)
 
 
 class BindingError(ImportError):
@@ -88,9 +85,10 @@ class _FolderLoader(importlib.machinery.SourceFileLoader):
         super().exec_module(module)
 
 
-class _FolderFinder(importlib.abc.MetaPathFinder):
-    """Finds the modules below a folder package with Python's own path finder and
-    gives their source files the folder's loader."""
+class _FolderFinder:
+    """A meta path finder (not subclassing importlib.abc, which is slow to import): finds
+    the modules below a folder package with Python's own path finder and gives their
+    source files the folder's loader."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         parts = fullname.split(".")
@@ -106,6 +104,9 @@ class _FolderFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+_FINDER = _FolderFinder()
+
+
 def _package(name: str, path: list[str]) -> types.ModuleType:
     module = types.ModuleType(name, "Python bindings of one spec folder (racesdsl.runtime.bindings).")
     module.__path__ = path
@@ -115,20 +116,17 @@ def _package(name: str, path: list[str]) -> types.ModuleType:
 
 
 def _ensure_folder(folder: str) -> str:
-    """Register the folder's package (once per process and real path) and return its name."""
+    """Register the folder's package (once per process and real path) and return its name.
+    `setdefault` keeps it safe across threads: every thread ends up with the same objects."""
     name = folder_package(folder)
-    if name in sys.modules:
-        return name
-    with _LOCK:
-        if ROOT not in sys.modules:
-            sys.modules[ROOT] = _package(ROOT, [])
-        if not any(isinstance(f, _FolderFinder) for f in sys.meta_path):
-            sys.meta_path.insert(0, _FolderFinder())
-        if name not in sys.modules:
-            real = os.path.realpath(folder)
-            package = _package(name, [real])
-            package.__racesdsl_imports__ = _FolderImports(real, name)  # type: ignore[attr-defined]
-            sys.modules[name] = package
+    if name not in sys.modules:
+        sys.modules.setdefault(ROOT, _package(ROOT, []))
+        if _FINDER not in sys.meta_path:  # a race inserts it twice, which is harmless
+            sys.meta_path.insert(0, _FINDER)
+        real = os.path.realpath(folder)
+        package = _package(name, [real])
+        package.__racesdsl_imports__ = _FolderImports(real, name)  # type: ignore[attr-defined]
+        sys.modules.setdefault(name, package)
     return name
 
 

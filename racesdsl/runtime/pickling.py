@@ -16,7 +16,6 @@ Pickles are small and deterministic (the same bytes in every process), so
 from __future__ import annotations
 
 import importlib
-import pickle
 import sys
 from typing import Any
 
@@ -27,6 +26,8 @@ def reduce_env(env: Any) -> tuple:
         return env.pickle_ref
     package = _package_of(env)
     if package is None:
+        import pickle  # only on this error path: importing a compiled package stays cheap
+
         raise pickle.PicklingError(f"{env.qualname}: only environments from racesdsl.load() or from a compiled "
                                    "package can be pickled (they pickle by reference)")
     return from_package, (package, env.qualname)
