@@ -124,9 +124,7 @@ def sample(
 ) -> None:
     """Write instances as JSON lines: id, env, seed, params, input, prompt, answer."""
     with guard(debug), data_stdout() as stdout:  # python hooks may print: keep it out of the data
-        from racesdsl.runtime.bindings import BindingError
-        from racesdsl.runtime.env import ParamError, SolverError
-        from racesdsl.runtime.values import SamplingError
+        from racesdsl.runtime.env import SPEC_BUGS, ParamError
 
         program, env = _load(spec, path)
         names = _pick(program, env, spec)
@@ -154,7 +152,7 @@ def sample(
                 rows = _with_lineage(program, rows)
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
-        except (SamplingError, SolverError, BindingError) as exc:
+        except SPEC_BUGS as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (ValueError, ImportError) as exc:  # a bad --split, or Ray not installed
             raise _fail(str(exc), EXIT_USAGE) from None
@@ -207,9 +205,7 @@ def verify(
 ) -> None:
     """Score one completion and print the Score as JSON (for debugging rewards)."""
     with guard(debug), data_stdout() as stdout:  # python hooks may print: keep it out of the data
-        from racesdsl.runtime.bindings import BindingError
-        from racesdsl.runtime.env import ParamError, SolverError
-        from racesdsl.runtime.values import SamplingError
+        from racesdsl.runtime.env import SPEC_BUGS, ParamError
 
         program, env = _load(spec, path)
         (name,) = _pick(program, env, spec) if env else (None,)
@@ -219,7 +215,7 @@ def verify(
             row = json.loads(instance.read_text(encoding="utf-8").splitlines()[0])
             text = completion.read_text(encoding="utf-8", errors="replace")
             inst = program[name].sample(int(row["seed"]), **row.get("params", {}))
-        except (SamplingError, SolverError, BindingError) as exc:
+        except SPEC_BUGS as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (OSError, IndexError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParamError):

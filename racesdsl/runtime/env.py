@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
-from racesdsl.runtime.bindings import accepted_params, import_ref
+from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
@@ -45,6 +45,10 @@ class ParamError(ValueError):
 
 class SolverError(RuntimeError):
     """The reference solver failed or returned a value outside the output type: a spec bug."""
+
+
+# What sampling raises when the spec (or a python binding it names) is wrong: CLI exit 1.
+SPEC_BUGS: tuple[type[Exception], ...] = (SamplingError, SolverError, BindingError)
 
 
 @dataclass(frozen=True)
