@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
+from racesdsl.cli_output import data_stdout
 
 if TYPE_CHECKING:
     from racesdsl.check.pipeline import CheckResult
@@ -122,9 +123,8 @@ def sample(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
     """Write instances as JSON lines: id, env, seed, params, input, prompt, answer."""
-    with guard(debug):
-        from racesdsl.runtime.env import ParamError, SolverError
-        from racesdsl.runtime.values import SamplingError
+    with guard(debug), data_stdout() as stdout:  # python hooks may print: keep it out of the data
+        from racesdsl.runtime.env import SPEC_BUGS, ParamError
 
         program, env = _load(spec, path)
         names = _pick(program, env, spec)
@@ -152,12 +152,12 @@ def sample(
                 rows = _with_lineage(program, rows)
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
-        except (SamplingError, SolverError) as exc:
+        except SPEC_BUGS as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (ValueError, ImportError) as exc:  # a bad --split, or Ray not installed
             raise _fail(str(exc), EXIT_USAGE) from None
         if output is None:
-            export.write(rows, sys.stdout, "jsonl")
+            export.write(rows, stdout, "jsonl")
         elif fractions:
             output.mkdir(parents=True, exist_ok=True)
             for name, group in export.by_split(rows).items():
@@ -204,8 +204,8 @@ def verify(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
     """Score one completion and print the Score as JSON (for debugging rewards)."""
-    with guard(debug):
-        from racesdsl.runtime.env import ParamError
+    with guard(debug), data_stdout() as stdout:  # python hooks may print: keep it out of the data
+        from racesdsl.runtime.env import SPEC_BUGS, ParamError
 
         program, env = _load(spec, path)
         (name,) = _pick(program, env, spec) if env else (None,)
@@ -215,6 +215,8 @@ def verify(
             row = json.loads(instance.read_text(encoding="utf-8").splitlines()[0])
             text = completion.read_text(encoding="utf-8", errors="replace")
             inst = program[name].sample(int(row["seed"]), **row.get("params", {}))
+        except SPEC_BUGS as exc:
+            raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (OSError, IndexError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParamError):
                 raise _fail(str(exc), EXIT_USAGE) from None
@@ -223,7 +225,7 @@ def verify(
             sys.stderr.write("racesdsl: warning: the instance file does not match this spec's instance "
                              "for its seed and params; scoring against the spec's\n")
         score = program[name].verify(inst, text)
-        sys.stdout.write(json.dumps(score.to_dict(), ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(score.to_dict(), ensure_ascii=False) + "\n")
     raise typer.Exit(EXIT_OK)
 
 

@@ -43,6 +43,7 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0204", "import cycle", "Modules import each other in a cycle."),
     ("E0205", "recursive composition", "A composite refers to itself, directly or through other composites."),
     ("E0206", "not an environment", "A composition stage names a module or a type instead of an env."),
+    ("E0208", "module name clash", "Two files of one program have the same module name (a user module named like a loaded stdlib module is renamed `name_` instead)."),
     ("E0301", "invalid type", "A type is malformed: empty interval, duplicate enum literal, bad character class."),
     ("E0302", "unbounded input", "An input type has no interval or length, so it cannot be sampled."),
     ("E0303", "invalid param", "A param has a type other than bounded Int/Float, Bool or Enum, or a default outside its range."),

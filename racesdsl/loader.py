@@ -6,6 +6,9 @@ one implementation, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -68,7 +71,35 @@ def load(paths: str | Path | Sequence[str | Path], search_path: Sequence[str | P
     built: dict[str, Composite] = {}
     for info in result.program.composites.values():
         envs[info.qualname] = build_composite(info, envs, built)
+    where = (tuple(str(Path(p).resolve()) for p in items), tuple(str(Path(p).resolve()) for p in search_path),
+             _digest(result.sources))
+    for qualname, env in envs.items():
+        env.pickle_ref = (from_specs, (*where, qualname))
     return Program(envs, result.program)
+
+
+def _digest(sources: Mapping[str, str]) -> str:
+    """The spec text a load saw, whatever the working folder (display paths depend on it)."""
+    h = hashlib.sha256()
+    for text in sorted(sources.values()):
+        h.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(paths: tuple[str, ...], search_path: tuple[str, ...]) -> Program:
+    return load(list(paths), list(search_path))
+
+
+def from_specs(paths: tuple[str, ...], search_path: tuple[str, ...], digest: str, qualname: str) -> Environment:
+    """Unpickle an env from `load()`: the specs are loaded once per process (then cached,
+    so unpickling a thousand envs costs one load), and must still be the text it was
+    pickled from."""
+    program = _load_cached(tuple(paths), tuple(search_path))
+    env = program._envs.get(qualname)
+    if env is None or env.pickle_ref[1][2] != digest:
+        raise pickle.UnpicklingError(f"cannot unpickle {qualname}: its spec files changed since it was pickled")
+    return env
 
 
 def build_composite(info: CompositeInfo, envs: dict, built: dict[str, Composite]) -> Composite:

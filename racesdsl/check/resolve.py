@@ -223,7 +223,36 @@ def load(paths: list[str | Path], search_path: list[str | Path] = ()) -> Loaded:
     """Parse the given files/folders and everything they import."""
     loader = Loader(list(search_path))
     roots = [loader.load_file(f) for f in collect_files(list(paths))]
+    loader.diagnostics.extend(name_modules(list(loader.by_path.values())))
     return Loaded(list(loader.by_path.values()), roots, loader.sources, loader.diagnostics)
+
+
+def name_modules(modules: list[ModuleScope]) -> list[Diagnostic]:
+    """Give every module of a program its own name: the name prefixes qualified names
+    (`lists.total`), the in-memory and the compiled module names, so two files must never
+    share one. Stdlib modules keep their file's stem, so stdlib ids never change; a user
+    module named like a stdlib module the program also loads is `stem_` (`lists.races`
+    next to `use std.lists` is the module `lists_`); any other clash is E0208."""
+    std = {m.name: m for m in modules if _is_std(m.path)}
+    taken: dict[str, ModuleScope] = dict(std)
+    renamed: set[ModuleScope] = set()
+    diags = []
+    for scope in modules:  # in load order: deterministic for the same arguments
+        if _is_std(scope.path):
+            continue
+        if scope.name in std:
+            renamed.add(scope)
+            scope.name += "_"
+        other = taken.setdefault(scope.name, scope)
+        if other is not scope:
+            notes = [f"{m.display} is `{m.name}` because the stdlib module `std.{m.name[:-1]}` is loaded too"
+                     for m in (other, scope) if m in renamed]
+            diags.append(error(
+                "E0208", f"two modules are named `{scope.name}`: {other.display} and {scope.display}",
+                A.Span(scope.display, 1, 1, 1, 2),
+                "rename one of the files: a module's name prefixes the qualified names of everything in it",
+                *notes))
+    return diags
 
 
 def unused_import_warnings(scope: ModuleScope) -> list[Diagnostic]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from racesdsl.runtime.env import MAX_TRIES, Environment, Instance, ParamError, _Compiled
+from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity, params_key
@@ -87,10 +88,15 @@ class Composite:
     reward: str = "prefix"
     distractors: list[Stage] = field(default_factory=list)
     _verifiers: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
 
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def __reduce__(self) -> tuple:
+        """Pickled by reference, as environments are (runtime.pickling)."""
+        return reduce_env(self)
 
     # ------------------------------------------------------------------ knobs
 

@@ -14,8 +14,9 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
-from racesdsl.runtime.bindings import accepted_params, import_ref
+from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
+from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity_parts, params_key
@@ -44,6 +45,10 @@ class ParamError(ValueError):
 
 class SolverError(RuntimeError):
     """The reference solver failed or returned a value outside the output type: a spec bug."""
+
+
+# What sampling raises when the spec (or a python binding it names) is wrong: CLI exit 1.
+SPEC_BUGS: tuple[type[Exception], ...] = (SamplingError, SolverError, BindingError)
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,8 @@ class Environment:
     solve_ref: str | None = None
     sample_ref: str | None = None
     verify_ref: str | None = None
-    origin: str = "."  # the folder bindings are looked up in after sys.path
+    origin: str = "."  # the spec's folder: python bindings are looked up there first
+    pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
     _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lazy: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -127,6 +133,10 @@ class Environment:
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def __reduce__(self) -> tuple:
+        """Pickled by reference (where it comes from), never by state: see runtime.pickling."""
+        return reduce_env(self)
 
     def _get(self, key: str) -> Any:
         """Templates and bindings are built on first use: importing a generated
@@ -251,12 +261,12 @@ class Environment:
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         if not self.wheres:
-            return self._draw_once(rng, params, comp)
+            return self._draw_once(rng, params, comp, seed)
         failed = ""
         get_inputs, get_params = self._getters()
         param_values = get_params(params)
         for _ in range(MAX_TRIES):
-            inputs = self._draw_once(rng, params, comp)
+            inputs = self._draw_once(rng, params, comp, seed)
             args = get_inputs(inputs) + param_values
             for src, holds in self.wheres:
                 if not holds(*args):
@@ -267,10 +277,16 @@ class Environment:
         raise SamplingError(f"{self.name}: no input satisfied `where {failed}` in {MAX_TRIES} tries "
                             f"(seed {seed}, params {params})")
 
-    def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled) -> dict[str, Any]:
+    def _draw_once(self, rng: random.Random, params: dict[str, Any], comp: _Compiled,
+                   seed: int = -1) -> dict[str, Any]:
         if self.sample_ref is None:
             return {name: draw(rng) for name, draw in comp.samplers}
-        raw = self._get("sample")(rng, **params)
+        sampler = self._get("sample")
+        try:
+            raw = sampler(rng, **params)
+        except Exception as exc:  # a failing custom sampler is a spec bug, as a failing solver is
+            raise SamplingError(f"{self.name}: the custom sampler raised {type(exc).__name__}: {exc} "
+                                f"(seed {seed}, params {params})") from exc
         single = len(self.input_names) == 1 and not (isinstance(raw, dict) and set(raw) == set(self.input_names))
         inputs = {self.input_names[0]: raw} if single else raw
         if not isinstance(inputs, dict) or set(inputs) != set(self.input_names):
