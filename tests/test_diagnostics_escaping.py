@@ -101,3 +101,9 @@ def test_visible_keeps_tabs_and_ordinary_text() -> None:
     assert visible("a\tb é 日本 \\x1b") == "a\tb é 日本 \\x1b"
     assert visible(HOSTILE) == ("\\x1b[2J\\x1b]0;title\\x07\\x0d\\x0a::set-env name=X::1\\u202e\\x85\\x9b31m"
                                 "\\ud800\\x00%,:")
+
+
+def test_error_messages_quoting_paths_show_control_characters(tmp_path: Path) -> None:
+    res = racesdsl("check", "x\x1b]0;pwned\x07.races", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "\x1b" not in res.stderr and "\\x1b]0;pwned\\x07.races" in res.stderr, res.stderr
