@@ -68,11 +68,17 @@ def kill_parent_and_check_workers(argv: list[str], cwd: Path, n_workers: int) ->
         proc.stderr.close()
 
 
-def test_sample_workers_exit_when_the_cli_is_killed(tmp_path: Path) -> None:
-    argv = [sys.executable, "-m", "racesdsl", "sample", f"{LISTS}:sort_list", "-n", "2000000", "--workers", "2",
-            "-o", str(tmp_path / "rows.jsonl")]
-    kill_parent_and_check_workers(argv, tmp_path, 2)
-    assert not (tmp_path / "rows.jsonl").exists()
+COMMANDS = {
+    "sample": ["sample", f"{LISTS}:sort_list", "-n", "2000000", "--workers", "2", "-o", "rows.jsonl"],
+    "test": ["test", str(ROOT / "specs"), "--seeds", "100000", "--workers", "2"],
+    "enumerate": ["enumerate", str(LISTS), "-o", "found.races", "--limit", "100000", "--workers", "2"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_cli_workers_exit_when_the_cli_is_killed(tmp_path: Path, command: str) -> None:
+    kill_parent_and_check_workers([sys.executable, "-m", "racesdsl", *COMMANDS[command]], tmp_path, 2)
+    assert not list(tmp_path.iterdir())  # and nothing was written
 
 
 IDLE_POOL = """
