@@ -135,7 +135,9 @@ def render_report(result: CheckResult, fmt: OutputFormat, color: bool, n_files: 
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"racesdsl: {message}\n")
+    from racesdsl.diagnostics import visible  # a path or spec text quoted here must not steer the terminal
+
+    sys.stderr.write(f"racesdsl: {visible(message)}\n")
     sys.stderr.flush()
     return typer.Exit(code)
 

@@ -7,38 +7,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
+from racesdsl.cli_io import need_pyarrow, prepare_output, progress_bar, write_atomic
 from racesdsl.cli_output import data_stdout
 
 if TYPE_CHECKING:
     from racesdsl.check.pipeline import CheckResult
     from racesdsl.loader import Program
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on a terminal; nothing when piped or under CI (logs stay clean).
-    Yields `advance(to)`, which sets the bar to `to` completed units."""
-    quiet = not sys.stderr.isatty() or bool(os.environ.get("CI"))
-    if quiet:
-        yield lambda to: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda to: bar.update(task, completed=to)
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -109,7 +90,8 @@ def sample(
     n: Annotated[int, typer.Option("-n", min=0, help="Instances per environment.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses seed + i.")] = 0,
     param: Annotated[list[str] | None, typer.Option("--param", metavar="NAME=VALUE", help="Set a param (repeatable).")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON lines here instead of stdout "
+                                                "(missing folders are created).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores); output is identical "
                                          "for any number.")] = 0,
     engine: Annotated[str, typer.Option("--engine", metavar="[local|ray]", help="Run workers as local processes or "
@@ -140,6 +122,10 @@ def sample(
                         EXIT_USAGE)
         if (out_format == "parquet" or split) and output is None:
             raise _fail("parquet output and --split need -o", EXIT_USAGE)
+        if out_format == "parquet":
+            need_pyarrow()
+        if output is not None:
+            prepare_output(output, folder=bool(split))
         try:
             fractions = export.parse_split(split) if split else None
             for name in names:  # validate params once, here, so a bad one is a usage error
@@ -158,12 +144,15 @@ def sample(
             raise _fail(str(exc), EXIT_USAGE) from None
         if output is None:
             export.write(rows, stdout, "jsonl")
-        elif fractions:
-            output.mkdir(parents=True, exist_ok=True)
-            for name, group in export.by_split(rows).items():
-                export.write(group, output / f"{name}.{out_format}", out_format)
-        else:
-            export.write(rows, output, out_format)
+            raise typer.Exit(EXIT_OK)
+        try:
+            if fractions:
+                for name, group in export.by_split(rows).items():
+                    export.write(group, output / f"{name}.{out_format}", out_format)
+            else:
+                export.write(rows, output, out_format)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+            raise _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE) from None
     raise typer.Exit(EXIT_OK)
 
 
@@ -180,19 +169,6 @@ def _with_lineage(program: Program, rows: list[dict[str, Any]]) -> list[dict[str
             cache[env] = json.dumps(lineage(program[env]), ensure_ascii=False)
         holder["lineage"] = cache[env]
     return rows
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise _fail(f"cannot write {path}: {exc}", EXIT_USAGE) from None
 
 
 @app.command()
@@ -244,7 +220,13 @@ def compile_(
         from racesdsl.codegen.writer import package_files, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
-        name = package or py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
+        first = paths[0].resolve()
+        if package is None and not first.exists():
+            raise _fail(f"{paths[0]}: no such file or folder", EXIT_USAGE)
+        stem = first.stem if first.is_file() else first.name
+        if package is None and not stem.isidentifier():
+            raise _fail(f"cannot name the package after `{stem}`: give one with --package NAME", EXIT_USAGE)
+        name = package or py_name(stem)
         if not name.isidentifier():
             raise _fail(f"--package must be a Python identifier, got `{name}`", EXIT_USAGE)
         result = _checked(paths, path)
@@ -295,12 +277,12 @@ def graph(
         if output is not None:
             dot = to_dot(result.program, [e for e in edges if e[0] != e[1]])
             if output.suffix == ".dot":
-                _write_atomic(output, dot)
+                write_atomic(output, dot)
             elif shutil.which("dot") is None:
                 raise _fail("writing SVG needs Graphviz's `dot` on PATH; write a .dot file instead", EXIT_USAGE)
             else:
                 svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
-                _write_atomic(output, svg)
+                write_atomic(output, svg)
         sys.stdout.write(json.dumps(stats, indent=2) + "\n" if as_json else summary(stats))
     raise typer.Exit(EXIT_OK)
 
@@ -390,9 +372,9 @@ def enumerate_(
             raise _fail(str(exc), EXIT_USAGE) from None
         except SpecError as exc:
             raise _fail(f"the specs have errors: {exc}", EXIT_SPEC_ERRORS) from None
-        _write_atomic(out, result.source)
+        write_atomic(out, result.source)
         if stats is not None:
-            _write_atomic(stats, json.dumps(result.stats, indent=2) + "\n")
+            write_atomic(stats, json.dumps(result.stats, indent=2) + "\n")
         kept, tried = result.stats["kept"], result.stats["tried"]
         sys.stdout.write(f"kept {kept} of {tried} candidates; wrote {out}\n")
     raise typer.Exit(EXIT_OK)

@@ -5,6 +5,7 @@ the CLI prints them."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -127,42 +128,73 @@ def did_you_mean(name: str, candidates: list[str] | set[str]) -> str | None:
 
 # ------------------------------------------------------------------ renderers
 
+# What a terminal or log viewer acts on instead of showing: C0 and C1 controls
+# (tab excepted), DEL, line and paragraph separators, the bidi overrides of
+# "Trojan Source", and lone surrogates (which no UTF-8 stream can carry).
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# The same in JSON, where json.dumps already escapes what lies below U+0020.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
-def _headline(d: Diagnostic) -> str:
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    r"""`text` with control characters written as Python escapes (ESC shows as `\x1b`):
+    spec text and file names echoed in a diagnostic show as text, never steer the terminal."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _headline(d: Diagnostic, color: bool = False) -> str:
     s = d.span
-    return f"{s.file}:{s.line}:{s.col}: {d.severity.value}: {d.message} [{d.code}]"
+    severity = d.severity.value
+    if color:
+        severity = ("\x1b[1;31m" if d.is_error else "\x1b[1;33m") + severity + "\x1b[0m"
+    return f"{visible(s.file)}:{s.line}:{s.col}: {severity}: {visible(d.message)} [{d.code}]"
 
 
 def render_concise(d: Diagnostic) -> str:
     return _headline(d)
 
 
+def _excerpt(d: Diagnostic, text: str) -> list[str]:
+    r"""The span's source line and a caret run under it, both with control characters made visible.
+
+    Lines are counted at `\n` only, as the parser counts them (`str.splitlines` would also
+    split at `\r`, `\x0c` or U+2028 and show the wrong line)."""
+    src_lines = text.split("\n")
+    if not 1 <= d.span.line <= len(src_lines):
+        return []
+    raw = src_lines[d.span.line - 1].removesuffix("\r").expandtabs(1)
+    start = min(d.span.col - 1, len(raw))
+    width = 1
+    if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+        width = d.span.end_col - d.span.col
+    width = max(1, min(width, len(raw) - start))
+    pad = len(visible(raw[:start])) + d.span.col - 1 - start
+    carets = max(1, len(visible(raw[start:start + width])))
+    gutter = f"{d.span.line:>4} | "
+    return [gutter + visible(raw), " " * (len(gutter) - 2) + "| " + " " * pad + "^" * carets]
+
+
 def render_full(d: Diagnostic, sources: dict[str, str], color: bool = False) -> str:
     """mypy/rustc style: headline, the source line, a caret run, help and notes."""
-    lines = [_headline(d)]
-    if color:
-        sev = "\x1b[1;31m" if d.is_error else "\x1b[1;33m"
-        lines[0] = lines[0].replace(f" {d.severity.value}:", f" {sev}{d.severity.value}\x1b[0m:", 1)
+    lines = [_headline(d, color)]
     text = sources.get(d.span.file)
-    if text is not None and d.span.line >= 1:
-        src_lines = text.splitlines()
-        if d.span.line <= len(src_lines):
-            src = src_lines[d.span.line - 1].expandtabs(1)
-            width = 1
-            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
-                width = d.span.end_col - d.span.col
-            width = max(1, min(width, len(src) - d.span.col + 1))
-            gutter = f"{d.span.line:>4} | "
-            lines.append(gutter + src)
-            lines.append(" " * (len(gutter) - 2) + "| " + " " * (d.span.col - 1) + "^" * width)
+    if text is not None:
+        lines += _excerpt(d, text)
     if d.help:
-        lines.append(f"  help: {d.help}")
+        lines.append(f"  help: {visible(d.help)}")
     for note in d.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {visible(note)}")
     return "\n".join(lines)
 
 
 def render_json(diags: list[Diagnostic]) -> str:
+    """Exact text (a JSON reader gets the spec's own characters back), with every control
+    character written as a JSON escape so the raw output is safe on a terminal too."""
     rows = [
         {
             "file": d.span.file, "line": d.span.line, "col": d.span.col,
@@ -172,13 +204,28 @@ def render_json(diags: list[Diagnostic]) -> str:
         }
         for d in diags
     ]
-    return json.dumps(rows, indent=2, ensure_ascii=False)
+    text = json.dumps(rows, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _github_data(text: str) -> str:
+    """Escaped as GitHub's runner unescapes a workflow command's message; what it cannot carry is made visible."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def _github_property(text: str) -> str:
+    """A workflow command property: like data, and `:` `,` too, which would end the property."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_github(d: Diagnostic) -> str:
-    """A GitHub Actions workflow command, so findings annotate the PR diff."""
+    """A GitHub Actions workflow command, so findings annotate the PR diff.
+
+    Escaped as GitHub documents, so a file name or message can never end the command
+    and start another (a newline followed by `::set-env ...`)."""
     kind = "error" if d.is_error else "warning"
     msg = d.message + (f" (help: {d.help})" if d.help else "")
-    msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     s = d.span
-    return f"::{kind} file={s.file},line={s.line},col={s.col},endLine={s.end_line},endColumn={s.end_col},title={d.code}::{msg}"
+    props = (f"file={_github_property(s.file)},line={s.line},col={s.col},endLine={s.end_line},"
+             f"endColumn={s.end_col},title={_github_property(d.code)}")
+    return f"::{kind} {props}::{_github_data(msg)}"

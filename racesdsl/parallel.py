@@ -10,6 +10,7 @@ Engines:
 - ``"local"`` (default): a ``ProcessPoolExecutor`` of ``workers`` processes,
   one seed range per worker and env; no worker gets fewer than ``_MIN_CHUNK``
   instances (fewer workers are used instead), since each loads the specs once.
+  Local workers (`worker_pool`) exit when their parent dies, however it dies.
 - ``"ray"``: the seed ranges run as Ray tasks (``pip install 'racesdsl[ray]'``).
   Ray is started on this machine with ``workers`` CPUs unless it is already
   initialised (then the existing cluster is used, and left running).
@@ -21,9 +22,14 @@ Engines:
 
 from __future__ import annotations
 
+import multiprocessing.context
 import os
+import signal
+import sys
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +46,48 @@ ENGINES = ("local", "ray")
 def default_workers() -> int:
     """The CPUs this process may run on."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_ORPHAN_POLL_SECONDS = 1.0
+
+
+def worker_pool(workers: int, mp_context: multiprocessing.context.BaseContext | None = None,
+                initializer: Callable[..., object] | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A process pool whose workers end when this process ends, even by SIGKILL.
+
+    A plain pool's workers wait forever on a task queue whose other end they
+    inherited, so killing the parent would orphan them (each holding its specs)."""
+    method = (mp_context or multiprocessing.get_context()).get_start_method()
+    # A forkserver's workers are its children; it exits when this process does.
+    parent = None if method == "forkserver" else os.getpid()
+    return ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init_orphan_guard,
+                               initargs=(parent, initializer, initargs))
+
+
+def _init_orphan_guard(parent: int | None, initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    """Worker initializer: die with the parent process `parent` (None: whichever started this one),
+    on Linux by a kernel signal, anywhere by a watcher thread."""
+    parent = os.getppid() if parent is None else parent
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the watcher thread still covers it
+            pass
+    threading.Thread(target=_exit_when_orphaned, args=(parent, _ORPHAN_POLL_SECONDS), daemon=True,
+                     name="racesdsl-orphan-guard").start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_when_orphaned(parent: int, interval: float) -> None:
+    """Poll the parent pid: once this process is re-parented, nobody will read its results.
+    (Also catches a parent that died before the death signal was armed.)"""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
 
 
 def _sample_rows(paths: list[str], search_path: list[str], names: list[str], seeds: range,
@@ -76,7 +124,7 @@ def sample_rows(paths: Sequence[str | Path], names: list[str], n: int, seed: int
     if workers == 1:
         return _sample_rows(spec_paths, extra, names, range(seed, seed + n), params)
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = {name: [pool.submit(_sample_rows, spec_paths, extra, [name], range(lo, hi), params)
                           for lo, hi in _bounds(seed, n, workers)] for name in names}
         for name in names:
@@ -194,7 +242,7 @@ def selftest(paths: Sequence[str | Path], names: list[str], seeds: int, workers:
         return run_selftest(load(spec_paths, extra), seeds=seeds, names=names, search_path=extra,
                             progress=progress, timeout=timeout)
     envs, seconds = [], 0.0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(_selftest_shard, spec_paths, extra, group, seeds, timeout) for group in groups]
         for future in futures:
             report = future.result()

@@ -25,7 +25,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any
 from racesdsl.compose.graph import Link, seq_links
 from racesdsl.compose.judge import REASONS, Judge
 from racesdsl.ir import Program
+from racesdsl.parallel import worker_pool
 from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_comp, print_module
@@ -245,7 +246,7 @@ def enumerate_compositions(
             raise ValueError(f"the output module `{module}` would import itself: give it another name")
         ctx = multiprocessing.get_context(start_method)
         # workers=1 judges in this process (one thread, so `_pump` is the same code either way).
-        pool = ThreadPoolExecutor(1) if workers == 1 else ProcessPoolExecutor(
+        pool = ThreadPoolExecutor(1) if workers == 1 else worker_pool(
             workers, mp_context=ctx, initializer=_init_worker, initargs=judge.key)
         with pool:
             names = sorted(judge.envs)

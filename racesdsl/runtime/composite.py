@@ -19,7 +19,7 @@ from typing import Any
 from racesdsl.runtime.env import MAX_TRIES, Environment, Instance, ParamError, _Compiled
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
-from racesdsl.runtime.score import Score
+from racesdsl.runtime.score import Score, error_score
 from racesdsl.runtime.seeds import identity, params_key
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
 from racesdsl.runtime.values import SamplingError, to_json_value
@@ -199,7 +199,7 @@ class Composite:
         try:
             return score(self, instance, completion)
         except Exception as exc:  # a verifier never raises: report it as a zero with the reason
-            return Score(0.0, f"verifier error: {type(exc).__name__}: {exc}")
+            return error_score(exc)
 
     def render_answer(self, answer: Any, **params: Any) -> str:
         from racesdsl.runtime.composite_prompts import render

@@ -24,7 +24,7 @@ from racesdsl.runtime.composite import (
     to_json,
 )
 from racesdsl.runtime.env import Environment, Instance
-from racesdsl.runtime.score import Score
+from racesdsl.runtime.score import Score, clip
 from racesdsl.runtime.templates import Symbol
 from racesdsl.runtime.types import TType
 from racesdsl.runtime.verifiers import make_verifier
@@ -215,13 +215,13 @@ def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
     current = inst.input["start"]
     for label in plan:
         if label not in pool:
-            return Score(0.0, f"there is no step {label}")
+            return Score(0.0, f"there is no step {clip(label, 40)}")  # the label is the model's text
         current, why = _apply(pool[label], current)
         if why:
             return Score(0.0, f"step {label}: {why}")
     if to_json(current) == to_json(inst.input["target"]):
         return Score(1.0, "the plan reaches the target")
-    return Score(0.0, f"the plan ends at {to_json(current)[:200]}, not the target")
+    return Score(0.0, f"the plan ends at {clip(to_json(current))}, not the target")
 
 
 def parser_for_labels(block: str) -> tuple[list[str], str | None]:

@@ -7,7 +7,12 @@ hand out shared instances (`Score.ok()` is one object) on the hot path.
 Wrong answers are the common case in RL and most rewards are read for their
 value only, so `mismatch()` builds a score whose reason ("expected 6, got 7")
 is written on first read of `reason`; building the text eagerly cost more
-than the rest of a gcd verification."""
+than the rest of a gcd verification.
+
+Reasons are bounded and always encode as UTF-8, whatever text they quote:
+`clip` cuts quoted model text to a few hundred characters, and every Score
+cuts its reason at `MAX_REASON` and escapes lone surrogates, so no reason can
+copy a 64 KB completion into a log or break a JSONL writer."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import json
 import math
 from typing import Any
 
+MAX_REASON = 1000  # characters; a composite's reason quotes at most its last part's
 _SLACK = 1e-9  # float noise from averaging parts, e.g. 1.0000000000000002
 _SMALL_INTS = frozenset([int])
 
@@ -25,6 +31,7 @@ class Score:
     Values within 1e-9 outside [0, 1] are clamped (rounding noise from means);
     anything else (NaN, inf, 1.5, a string) raises: it is a bug in the caller,
     and user-supplied python verifiers are checked before a Score is built.
+    The reason is cut to `MAX_REASON` characters, lone surrogates escaped.
     Immutable, compared and hashed by (value, reason, parts)."""
 
     __slots__ = ("value", "_reason", "parts")
@@ -44,6 +51,8 @@ class Score:
             if not isinstance(reason, str):
                 raise TypeError(f"a score reason must be text, got {type(reason).__name__}")
             reason = str(reason)  # a str subclass becomes plain text
+        if len(reason) > MAX_REASON or not reason.isascii():
+            reason = _cut(printable(reason[:MAX_REASON + 1]), MAX_REASON)
         if parts or type(parts) is not tuple:
             parts = tuple(parts)
             if not all(isinstance(p, Score) for p in parts):
@@ -183,6 +192,22 @@ def brief(v: Any, limit: int = 200) -> str:
     except Exception:  # a hostile __len__ / items(): the reason must still be built
         out.append("...")
     return _cut(printable("".join(out)), limit)
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """Model (or other foreign) text quoted in a reason: at most `limit` characters,
+    cut with "...", lone surrogates escaped."""
+    return _cut(printable(text[:limit + 1]), limit)
+
+
+def error_score(exc: BaseException, who: str = "") -> Score:
+    """A zero for a verifier that raised: its exception, briefly (its message may quote the model)."""
+    try:
+        msg = str(exc)
+    except Exception:  # a hostile __str__: the score must still be built
+        msg = ""
+    head = f"{who} raised " if who else ""
+    return Score(0.0, f"verifier error: {head}{type(exc).__name__}" + (f": {clip(msg)}" if msg else ""))
 
 
 def _cut(s: str, limit: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from racesdsl.runtime.answers import parser_for
 from racesdsl.runtime.checks import sort_key_for
 from racesdsl.runtime.extract import MAX_ANSWER, MISSING, finder
-from racesdsl.runtime.score import Score, brief, is_unit, mismatch
+from racesdsl.runtime.score import Score, brief, error_score, is_unit, mismatch
 from racesdsl.runtime.types import TAny, TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
 
 __all__ = ["KINDS", "Comparer", "Verifier", "exact", "make_verifier", "tolerance", "unordered"]
@@ -125,15 +125,6 @@ def _check_eps(eps: Any) -> float:
     return float(eps)
 
 
-def _error(exc: BaseException, who: str = "") -> Score:
-    try:
-        msg = str(exc)
-    except Exception:
-        msg = ""
-    head = f"{who} raised " if who else ""
-    return Score(0.0, f"verifier error: {head}{type(exc).__name__}" + (f": {msg[:200]}" if msg else ""))
-
-
 def _python(fn: Callable[..., Any]) -> _Compare:
     """A user verifier `fn(answer, *, reference, inputs, params) -> float | Score`, made total."""
     name = getattr(fn, "__qualname__", None) or type(fn).__name__
@@ -143,7 +134,7 @@ def _python(fn: Callable[..., Any]) -> _Compare:
             out = fn(answer, reference=reference, inputs={} if inputs is None else inputs,
                      params={} if params is None else params)
         except (Exception, SystemExit) as exc:  # SystemExit too: a hook calling exit() must not end training
-            return _error(exc, name)
+            return error_score(exc, name)
         if isinstance(out, Score):
             return out
         v = math.nan
@@ -207,6 +198,6 @@ def make_verifier(kind: str, t: TType, fmt: str, *, eps: float | None = None,
                 return Score(0.0, f"could not parse {brief(text.strip(), 60)}: {why}")
             return compare(value, reference, inputs, params)
         except Exception as exc:  # a bug or a hostile reference: a zero, never a crash in the RL loop
-            return _error(exc)
+            return error_score(exc)
 
     return verify
