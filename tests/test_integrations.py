@@ -136,7 +136,7 @@ def test_trl_reward_function_scores_references_and_garbage(program, specs_env, t
     path = tmp_path / "trl.parquet"
     export.write(export.rows(program, BASE + COMPOSITES, N, seed=7, schema="trl"), path, "parquet")
     columns = pq.read_table(path).to_pydict()
-    assert set(columns) == {"prompt", "env", "seed", "params", "answer", "id"}
+    assert set(columns) == {"prompt", "env", "seed", "params", "answer", "id", "lineage"}
     refs = [reference(program, e, s, json.loads(p)) for e, s, p in
             zip(columns["env"], columns["seed"], columns["params"], strict=True)]
     extra = {k: v for k, v in columns.items() if k != "prompt"}
@@ -323,7 +323,7 @@ def test_from_plain_matches_rows(program) -> None:
     plain = sample_rows([SPECS / "lists.races", COMPOSITIONS], names, 30, 4, {}, workers=1)
     for schema in export.SCHEMAS:
         for split in (None, "test", {"train": 0.7, "test": 0.3}):
-            assert list(export.from_plain(plain, schema, split)) == list(
+            assert list(export.from_plain(plain, schema, split, program)) == list(
                 export.rows(program, names, 30, 4, schema=schema, split=split))
     with pytest.raises(ValueError):
         export.from_plain(plain, "nope")
