@@ -23,8 +23,6 @@ from racesdsl.curriculum import check_leakage, split_compositions
 from racesdsl.integrations import export
 from racesdsl.integrations.atomic import TEMP_SUFFIX
 
-pq = pytest.importorskip("pyarrow.parquet")  # the dev extra installs it; export needs it for Parquet
-
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSITIONS = ROOT / "tests" / "fixtures" / "language" / "compositions.races"
 BASES = ["lists.sort_list", "lists.take_first", "lists.total", "numbers.gcd2", "numbers.is_even"]
@@ -35,7 +33,13 @@ def program() -> loader.Program:
     return racesdsl.load([COMPOSITIONS])
 
 
-def read_back(rows: list[dict[str, Any]], folder: Path, name: str) -> dict[str, list[dict[str, Any]]]:
+@pytest.fixture
+def pq():
+    """pyarrow.parquet for the Parquet tests (the dev extra installs it); the rest run without."""
+    return pytest.importorskip("pyarrow.parquet", reason="Parquet needs the parquet extra (in dev)")
+
+
+def read_back(rows: list[dict[str, Any]], folder: Path, name: str, pq: Any) -> dict[str, list[dict[str, Any]]]:
     """The rows as a trainer reads them from each format."""
     export.write(rows, folder / f"{name}.jsonl", "jsonl")
     export.write(rows, folder / f"{name}.parquet", "parquet")
@@ -48,23 +52,23 @@ def lineage_of(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("schema", ["verl", "trl"])
-def test_both_formats_read_back_equal_with_lineage(program, schema: str, tmp_path: Path) -> None:
+def test_both_formats_read_back_equal_with_lineage(program, schema: str, tmp_path: Path, pq) -> None:
     names = [*BASES, "compositions.nested", "compositions.planner"]
     rows = list(export.rows(program, names, 4, seed=3, schema=schema, split={"train": 0.5, "test": 0.5}))
-    back = read_back(rows, tmp_path, schema)
+    back = read_back(rows, tmp_path, schema, pq)
     assert back["jsonl"] == rows and back["parquet"] == rows
     assert lineage_of(rows[-1])["operators"] == ["select"] and lineage_of(rows[0])["depth"] == 1
 
 
 @pytest.mark.parametrize("schema", ["verl", "trl"])
-def test_leakage_verdict_is_the_same_from_either_format(program, schema: str, tmp_path: Path) -> None:
+def test_leakage_verdict_is_the_same_from_either_format(program, schema: str, tmp_path: Path, pq) -> None:
     split = split_compositions(program, {"bases": [("sort_list", "gcd2")]})
     # Base envs go to both sides, as a per-instance split of the bricks does: no leak.
     train = list(export.rows(program, [*BASES, *split.train], 3, schema=schema, split="train"))
     held = list(export.rows(program, [*BASES, *split.eval], 3, seed=100, schema=schema, split="test"))
     verdicts = []
     for fmt in ("jsonl", "parquet"):
-        t, e = read_back(train, tmp_path, "train")[fmt], read_back(held, tmp_path, "test")[fmt]
+        t, e = read_back(train, tmp_path, "train", pq)[fmt], read_back(held, tmp_path, "test", pq)[fmt]
         verdicts.append((check_leakage(t, e), check_leakage(t, e, pairs=True)))
     assert verdicts[0] == verdicts[1] == [(check_leakage(train, held), check_leakage(train, held, pairs=True))][0]
     composites, with_pairs = verdicts[0]
@@ -73,7 +77,7 @@ def test_leakage_verdict_is_the_same_from_either_format(program, schema: str, tm
                                             "lists.take_first+lists.total"]
 
 
-def test_rows_without_lineage_are_looked_up_not_guessed(program, tmp_path: Path) -> None:
+def test_rows_without_lineage_are_looked_up_not_guessed(program, tmp_path: Path, pq) -> None:
     # Plain rows carry no lineage: stdlib bricks on both sides are no leak (they were
     # reported as leaked composites when a missing lineage meant depth 2).
     bricks = list(export.rows(program, ["lists.sort_list", "numbers.gcd2"], 5, schema="plain",
@@ -99,7 +103,7 @@ def test_rows_without_lineage_are_looked_up_not_guessed(program, tmp_path: Path)
     assert not (tmp_path / "mixed.parquet").exists()
 
 
-def test_write_creates_missing_folders(program, tmp_path: Path) -> None:
+def test_write_creates_missing_folders(program, tmp_path: Path, pq) -> None:
     rows = list(export.rows(program, ["lists.sort_list"], 3, schema="verl"))
     for fmt in export.FORMATS:
         target = tmp_path / "data" / "deeper" / f"train.{fmt}"
