@@ -177,3 +177,40 @@ def test_diagnostics_page_console_block_is_the_real_output(line: int, body: str)
     assert _normalise(res.stdout) == _normalise(expected), (
         f"docs/diagnostics.md:{line}: $ {command}\n--- got ---\n{res.stdout}{res.stderr}")
     assert res.returncode == (1 if summary.group("errors") else 0), f"docs/diagnostics.md:{line}: exit {res.returncode}"
+
+
+# ------------------------------------------------------------------ docs/integrations.md
+
+INTEGRATIONS_DOC = ROOT / "docs" / "integrations.md"
+MY_ENVS = "use std.lists.{sort_list, take_first, total}\ncompose top3_sum = seq(sort_list(n=3..12), take_first(k=3), total)\n"
+
+
+def python_blocks(text: str) -> list[str]:
+    return [m.group("body") for m in FENCE.finditer(text) if m.group("info").strip() == "python"]
+
+
+def test_integrations_examples_run_as_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export example writes into a `data/` folder that does not exist yet; the reward
+    file example then scores its rows. The TRL example needs a model: it must compile."""
+    pytest.importorskip("pyarrow.parquet", reason="the export example writes Parquet (the dev extra has it)")
+    import pyarrow.parquet as pq
+
+    (tmp_path / "specs").symlink_to(ROOT / "specs")
+    (tmp_path / "my_envs").mkdir()
+    (tmp_path / "my_envs" / "my_envs.races").write_text(MY_ENVS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    export_block, reward_block, trl_block = python_blocks(INTEGRATIONS_DOC.read_text(encoding="utf-8"))
+    exec(compile(export_block, "docs/integrations.md", "exec"), {})
+    train = pq.read_table(tmp_path / "data" / "train.parquet").to_pylist()
+    assert len(train) + pq.read_table(tmp_path / "data" / "test.parquet").num_rows == 2000
+    scope: dict = {}
+    exec(compile(reward_block, "docs/integrations.md", "exec"), scope)
+    from racesdsl.integrations.registry import Registry
+
+    for row in train[:20]:
+        env = Registry(specs=["my_envs/"]).get(row["extra_info"]["env"])
+        inst = env.sample(row["extra_info"]["seed"])
+        result = scope["compute_score"](row["data_source"], env.render_answer(inst.answer),
+                                        row["reward_model"]["ground_truth"], row["extra_info"])
+        assert result["score"] == 1.0, result
+    compile(trl_block, "docs/integrations.md", "exec")
