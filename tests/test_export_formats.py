@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import racesdsl
 from racesdsl import loader
@@ -75,6 +77,25 @@ def test_leakage_verdict_is_the_same_from_either_format(program, schema: str, tm
     assert composites == []
     assert [k.item for k in with_pairs] == ["lists.sort_list+lists.take_first", "lists.sort_list+lists.total",
                                             "lists.take_first+lists.total"]
+
+
+ALL = [*BASES, "compositions.top3_sum", "compositions.two_tasks", "compositions.shuffled", "compositions.planner",
+       "compositions.nested", "compositions.gcd_pair"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.sampled_from(ALL), min_size=1, max_size=5, unique=True), n=st.integers(1, 3),
+       seed=st.integers(0, 10**6), schema=st.sampled_from(["verl", "trl"]), cut=st.floats(0.1, 0.9))
+def test_any_export_gives_the_same_rows_and_verdict_from_either_format(program, tmp_path_factory, pq, names,
+                                                                        n, seed, schema, cut) -> None:
+    folder = tmp_path_factory.mktemp("formats")
+    rows = list(export.rows(program, names, n, seed=seed, schema=schema, split={"a": cut, "b": 1 - cut}))
+    groups = {name: read_back(group, folder, name, pq) for name, group in export.by_split(rows).items()}
+    for name, back in groups.items():
+        assert back["jsonl"] == back["parquet"] == export.by_split(rows)[name]
+    if len(groups) == 2:
+        verdicts = {fmt: check_leakage(groups["a"][fmt], groups["b"][fmt], pairs=True) for fmt in ("jsonl", "parquet")}
+        assert verdicts["jsonl"] == verdicts["parquet"]
 
 
 def test_rows_without_lineage_are_looked_up_not_guessed(program, tmp_path: Path, pq) -> None:
