@@ -3,7 +3,7 @@
 The data goes to a temporary file beside the target, then `os.replace`s it
 (same folder, so the rename is atomic). A process killed mid-write (kill -9)
 cannot clean up, so temporary files carry a recognisable name,
-`.<target>.<pid>.racesdsl-tmp`, and the next write of the same target
+`.<target>.<pid>.<random>.racesdsl-tmp`, and the next write of the same target
 removes those whose writing process is gone. Files of a live process (another
 writer of the same target) are left alone."""
 
@@ -60,6 +60,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone else's process (or unknowable): leave its file
+    except (OSError, OverflowError):  # another user's process, or a pid this system cannot have
+        return True  # unknowable: leave its file
     return True

@@ -237,8 +237,8 @@ def by_split(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]
 def write(rows: Iterable[Mapping[str, Any]], dest: str | os.PathLike[str] | IO[Any], fmt: str = "jsonl") -> int:
     """Write rows to a path (atomically: a reader never sees half a file; missing
     parent folders are created) or an open stream (text or binary); returns the
-    number of rows. Rows are streamed, so an
-    export never needs to fit in memory. Parquet needs pyarrow."""
+    number of rows. Rows are streamed, so an export never needs to fit in memory.
+    Parquet needs pyarrow."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format `{fmt}` (expected one of {', '.join(FORMATS)})")
     writer = _write_jsonl if fmt == "jsonl" else _write_parquet
