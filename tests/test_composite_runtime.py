@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -306,7 +305,7 @@ def test_knobs_at_a_reference_compile_to_the_same_composites(tmp_path: Path) -> 
     run = subprocess.run([sys.executable, "-c", code, str(spec)], cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert all(json.loads(run.stdout))
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))  # the dev extra installs it
-    lint = subprocess.run([ruff, "check", "--config", str(ROOT / "pyproject.toml"), str(tmp_path / "knob_pkg")],
-                          capture_output=True, text=True)
+    # This interpreter's ruff (the dev extra), never another one first on PATH.
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
+                           str(tmp_path / "knob_pkg")], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout

@@ -1,7 +1,9 @@
 """Diagnostics fixtures, mypy style: every registry code has a fixture under
 tests/diagnostics/ (a file CODE.races or a folder CODE/) and the expected
 rendered output beside it in CODE.expected. docs/diagnostics.md is generated
-from the registry and the fixtures, so it can never drift from them.
+from the registry and the fixtures, so it can never drift from them: each
+console block is what `racesdsl check FIXTURE` prints, summary line included
+(tests/test_docs_examples.py runs every block's command to prove it).
 
 Run with UPDATE_GOLDEN=1 to rewrite the expectations and the docs page."""
 
@@ -54,6 +56,23 @@ def test_no_fixture_without_a_code() -> None:
     assert names <= set(CODES), f"fixtures for unknown codes: {sorted(names - set(CODES))}"
 
 
+def cli_check(code: str) -> str:
+    """What `racesdsl check FIXTURE` prints from the repo root, without colour: the real
+    command (in process, for speed), so the page shows the full output."""
+    from typer.testing import CliRunner
+
+    from racesdsl.cli import app
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(app, ["check", str(fixture_path(code).relative_to(ROOT))], env={"NO_COLOR": "1"})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1), f"check of the {code} fixture exited {result.exit_code}: {result.output}"
+    return result.stdout
+
+
 def docs_page() -> str:
     parts = [
         "# Diagnostics\n",
@@ -76,7 +95,7 @@ def docs_page() -> str:
             parts.append(f"`{f.relative_to(ROOT)}`:\n")
             parts.append("```races\n" + f.read_text(encoding="utf-8").rstrip() + "\n```\n")
         parts.append("```console\n$ racesdsl check " + str(path.relative_to(ROOT)) + "\n"
-                     + render(code).rstrip() + "\n```\n")
+                     + cli_check(code).rstrip() + "\n```\n")
     return "\n".join(parts)
 
 

@@ -5,6 +5,10 @@ exercised by a small spec built to trigger it."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ import racesdsl
 from racesdsl.check.pipeline import check_paths
 from racesdsl.compose.enumerate import EnumerationResult, enumerate_compositions
 from racesdsl.compose.judge import REASONS, Judge
+from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
 from racesdsl.syntax.printer import print_module
 
@@ -239,3 +244,56 @@ def test_time_budget_and_limit_stop_the_search(tiny: Path) -> None:
 def test_bad_arguments_are_value_errors(tiny: Path, kwargs: dict) -> None:
     with pytest.raises(ValueError):
         enumerate_compositions([tiny], **kwargs)
+
+
+# ------------------------------------------------- output that checks anywhere (issue 12, finding 19)
+
+ONLY_IMPORTS = "use std.lists.{sort_list, take_first, total}\nuse std.numbers.{gcd2}\n"
+
+
+def _stage_names(expr) -> set[str]:
+    if isinstance(expr, A.StageRef):
+        return {".".join(expr.name)}
+    return set().union(*(_stage_names(sub) for sub in (*expr.stages, *expr.distractors)))
+
+
+def _racesdsl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "racesdsl", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_copy_of_the_stdlib_is_written_as_std(tmp_path: Path) -> None:
+    """`enumerate specs/` with the stdlib installed elsewhere wrote `use lists`: found nowhere."""
+    copy = tmp_path / "checkout" / "specs"
+    shutil.copytree(SPECS, copy)
+    run = enumerate_compositions([copy], ops=("seq", "par"), depth=(2, 2), limit=12, samples=2)
+    assert run.survivors and "use std.lists\n" in run.source
+    assert not re.search(r"^use (?!std\.)", run.source, re.M)
+    out = tmp_path / "elsewhere" / "found.races"
+    out.parent.mkdir()
+    out.write_text(run.source, encoding="utf-8")
+    checked = _racesdsl("check", str(out), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_file_of_imports_composes_what_it_imports(tmp_path: Path) -> None:
+    spec = tmp_path / "pool.races"
+    spec.write_text(ONLY_IMPORTS, encoding="utf-8")
+    made = _racesdsl("enumerate", "pool.races", "-o", "found.races", "--ops", "seq,par", "--depth", "2..3",
+                     "--limit", "15", "--samples", "2", "--workers", "1", cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    source = (tmp_path / "found.races").read_text(encoding="utf-8")
+    checked = _racesdsl("check", "found.races", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + source
+    module = _parse(source)
+    stages = set().union(*(_stage_names(decl.body) for decl in module.decls if hasattr(decl, "body")))
+    assert stages and stages <= {"lists.sort_list", "lists.take_first", "lists.total", "numbers.gcd2"}
+    assert len(stages) > 1
+
+
+def test_nothing_to_compose_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.races").write_text("# nothing here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no base environments"):
+        enumerate_compositions([tmp_path / "empty.races"])
+    made = _racesdsl("enumerate", "empty.races", "-o", "found.races", cwd=tmp_path)
+    assert made.returncode == 2 and "no base environments" in made.stderr

@@ -21,9 +21,6 @@ from racesdsl.integrations.registry import Registry, RegistryError, UnknownEnvir
 from racesdsl.integrations.trl import completion_text, make_reward_function, reward_function
 from racesdsl.integrations.verl import PART_KEYS, compute_score, make_compute_score
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 COMPOSITIONS = ROOT / "tests" / "fixtures" / "language" / "compositions.races"
@@ -38,6 +35,12 @@ N = 50
 def program() -> loader.Program:
     paths = [SPECS / f"{m}.races" for m in ("lists", "numbers", "strings", "graphs", "dates")]
     return racesdsl.load([*paths, COMPOSITIONS])
+
+
+@pytest.fixture
+def pq():
+    """pyarrow.parquet, for the Parquet tests only: without the extra the reward tests still run."""
+    return pytest.importorskip("pyarrow.parquet", reason="Parquet needs the parquet extra (in dev)")
 
 
 @pytest.fixture
@@ -56,7 +59,7 @@ def reference(program: loader.Program, env: str, seed: int, params: dict) -> str
 # ------------------------------------------------------------------- verl
 
 
-def test_verl_parquet_round_trip_scores_references_one(program, specs_env, tmp_path: Path) -> None:
+def test_verl_parquet_round_trip_scores_references_one(program, specs_env, tmp_path: Path, pq) -> None:
     path = tmp_path / "train.parquet"
     written = export.write(export.rows(program, BASE + COMPOSITES, N, seed=100, schema="verl"), path, "parquet")
     assert written == N * len(BASE + COMPOSITES)
@@ -132,11 +135,11 @@ def test_verl_reward_kwargs_choose_the_sources(program, monkeypatch: pytest.Monk
 # -------------------------------------------------------------------- TRL
 
 
-def test_trl_reward_function_scores_references_and_garbage(program, specs_env, tmp_path: Path) -> None:
+def test_trl_reward_function_scores_references_and_garbage(program, specs_env, tmp_path: Path, pq) -> None:
     path = tmp_path / "trl.parquet"
     export.write(export.rows(program, BASE + COMPOSITES, N, seed=7, schema="trl"), path, "parquet")
     columns = pq.read_table(path).to_pydict()
-    assert set(columns) == {"prompt", "env", "seed", "params", "answer", "id"}
+    assert set(columns) == {"prompt", "env", "seed", "params", "answer", "id", "lineage"}
     refs = [reference(program, e, s, json.loads(p)) for e, s, p in
             zip(columns["env"], columns["seed"], columns["params"], strict=True)]
     extra = {k: v for k, v in columns.items() if k != "prompt"}
@@ -233,7 +236,7 @@ def test_jsonl_is_byte_identical_across_runs(tmp_path: Path) -> None:
         assert outs[0] == outs[1] and outs[0].count(b"\n") == 20 * 24
 
 
-def test_plain_rows_match_instances_in_both_formats(program, tmp_path: Path) -> None:
+def test_plain_rows_match_instances_in_both_formats(program, tmp_path: Path, pq) -> None:
     rows = list(export.rows(program, ["strings.reverse_string", "compositions.two_tasks"], 5, seed=11))
     expected = [program[r["env"]].sample(r["seed"]).to_dict() for r in rows]
     assert rows == expected
@@ -323,7 +326,7 @@ def test_from_plain_matches_rows(program) -> None:
     plain = sample_rows([SPECS / "lists.races", COMPOSITIONS], names, 30, 4, {}, workers=1)
     for schema in export.SCHEMAS:
         for split in (None, "test", {"train": 0.7, "test": 0.3}):
-            assert list(export.from_plain(plain, schema, split)) == list(
+            assert list(export.from_plain(plain, schema, split, program)) == list(
                 export.rows(program, names, 30, 4, schema=schema, split=split))
     with pytest.raises(ValueError):
         export.from_plain(plain, "nope")

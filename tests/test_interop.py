@@ -329,7 +329,7 @@ def test_to_dataset_schemas_and_splits(stdlib: Registry, showcase: Any) -> None:
     from racesdsl.integrations.trl import make_reward_function
 
     trl = to_dataset("lists.sort_list", 5, schema="trl", split="test")
-    assert trl.column_names == ["prompt", "env", "seed", "params", "answer", "id", "split"]
+    assert trl.column_names == ["prompt", "env", "seed", "params", "answer", "id", "split", "lineage"]
     assert set(trl["split"]) == {"test"}
     reward = make_reward_function()
     columns = {k: trl[k] for k in ("env", "seed", "params", "answer")}

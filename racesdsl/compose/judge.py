@@ -16,7 +16,7 @@ from typing import Any
 
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.compose.graph import _DecidingChecker, stage_ref
-from racesdsl.ir import EnvInfo
+from racesdsl.ir import EnvInfo, Program
 from racesdsl.loader import build_composite, load
 from racesdsl.resources import stdlib_dir
 from racesdsl.runtime.composite import Composite, _Run, to_json
@@ -30,7 +30,10 @@ REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", 
 
 def _bindings(envs: dict[str, EnvInfo], roots: Sequence[Path]) -> dict[Path, tuple[str, A.UseDecl]]:
     """Module file -> (the name its envs are written with, the `use` line): std
-    modules as `std.m`, others relative to the first root folder holding them."""
+    modules as `std.m`, others relative to the first root folder holding them.
+    A module byte-identical to the stdlib's at the same relative path (a checkout's
+    `specs/` beside an installed racesdsl) is the stdlib too: `use std.m` checks
+    anywhere, where `use m` would need the folder on the search path."""
     std = stdlib_dir().resolve()
     out: dict[Path, tuple[str, A.UseDecl]] = {}
     taken: set[str] = set()
@@ -38,7 +41,8 @@ def _bindings(envs: dict[str, EnvInfo], roots: Sequence[Path]) -> dict[Path, tup
         parts: tuple[str, ...] = (path.stem,)
         for root, prefix in [(std, ("std",)), *((r, ()) for r in roots)]:
             if path.is_relative_to(root):
-                parts = (*prefix, *path.relative_to(root).with_suffix("").parts)
+                rel = path.relative_to(root)
+                parts = (*(prefix or _std_prefix(path, std / rel)), *rel.with_suffix("").parts)
                 break
         bind, n = parts[-1], 1
         while bind in taken:  # two modules of one name: alias the later ones
@@ -47,6 +51,30 @@ def _bindings(envs: dict[str, EnvInfo], roots: Sequence[Path]) -> dict[Path, tup
         taken.add(bind)
         out[path] = (bind, A.UseDecl(parts, None if bind == parts[-1] else bind))
     return out
+
+
+def _std_prefix(path: Path, twin: Path) -> tuple[str, ...]:
+    """("std",) when `path` has the same bytes as the stdlib module `twin`."""
+    try:
+        return ("std",) if twin.is_file() and twin.read_bytes() == path.read_bytes() else ()
+    except OSError:
+        return ()
+
+
+def _base_envs(paths: Sequence[str | Path], search_path: Sequence[str | Path], checked: Program) -> list[str]:
+    """The base envs to compose: those the given files declare, then those they import
+    (`use std.lists.{sort_list}` brings one env, `use std.strings` its module's all), so a
+    file of `use` lines is a pool of its own."""
+    from racesdsl.check.resolve import load as resolve
+
+    found = [q for q in checked.roots if q in checked.envs]
+    for scope in resolve(list(paths), list(search_path)).roots:
+        for sym, _, _ in scope.imported.values():
+            if sym.kind == "env":
+                found.append(sym.qualname)
+            elif sym.kind == "module":
+                found += [f"{sym.module.name}.{n}" for n, s in sym.module.own.items() if s.kind == "env"]
+    return [q for q in dict.fromkeys(found) if q in checked.envs]
 
 
 class Judge:
@@ -59,7 +87,9 @@ class Judge:
         loaded = load(list(paths), list(search_path))
         self.runtime = {q: loaded[q] for q in loaded}
         checked = loaded.checked
-        self.envs = {q: checked.envs[q] for q in checked.roots if q in checked.envs}
+        self.envs = {q: checked.envs[q] for q in _base_envs(paths, search_path, checked)}
+        if not self.envs:
+            raise ValueError("no base environments to compose: the files declare none and import none")
         folders = [Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent for p in paths]
         self.roots = list(dict.fromkeys([*folders, *(Path(p).resolve() for p in search_path)]))
         self.bindings = _bindings(self.envs, self.roots)

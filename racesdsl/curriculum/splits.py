@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from itertools import combinations
@@ -176,13 +176,14 @@ class LeakageError(ValueError):
         return f"{len(self.leaks)} evaluation item(s) appear in training data: {head}{more}"
 
 
-def _row_lineage(row: Any) -> dict[str, Any]:
+def _row_lineage(row: Any, resolve: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     """A row's lineage: env objects and lineage dicts give one; dataset rows
-    carry it under `lineage`; anything else is known by its env name only."""
+    carry it under `lineage` (a dict, or the JSON string exports write); a row
+    without one is known by its env name, and `resolve` finds what that env is."""
     if isinstance(row, (Environment, Composite)):
         return lineage(row)
     if isinstance(row, str):
-        return {"env": row}
+        return resolve(row)
     if isinstance(row, Mapping):
         if isinstance(row.get("extra_info"), Mapping):  # a verl row keeps it in extra_info
             row = row["extra_info"]
@@ -192,27 +193,57 @@ def _row_lineage(row: Any) -> dict[str, Any]:
                 found = json.loads(found)
             except ValueError:
                 found = None
-        if isinstance(found, Mapping):
+        if isinstance(found, Mapping) and "bases" in found and "depth" in found:
             return dict(found)
-        return dict(row) if "bases" in row else {"env": row["env"]}
-    return {"env": row.env}
+        return dict(row) if "bases" in row and "depth" in row else resolve(str(row["env"]))
+    return resolve(str(row.env))
+
+
+def _resolver(envs: Mapping[str, Any] | Any | None) -> Callable[[str], dict[str, Any]]:
+    """Lineage by env name, looked up in `envs` (a Program, a mapping of env objects or
+    a Registry) or, when None, where reward functions look (RACESDSL_SPECS,
+    RACESDSL_PACKAGES, the stdlib). A name found nowhere is an error: guessing
+    "composite" reports the shared bricks as leaks, guessing "base" hides leaks."""
+    cache: dict[str, dict[str, Any]] = {}
+    if envs is None:
+        from racesdsl.integrations.registry import default_registry
+
+        envs = default_registry()
+
+    def resolve(name: str) -> dict[str, Any]:
+        if name not in cache:
+            try:
+                env = envs.get(name) if hasattr(envs, "get") else envs[name]
+            except LookupError:
+                env = None
+            if not isinstance(env, (Environment, Composite)):
+                raise ValueError(f"a row of `{name}` carries no lineage and no known environment has that name: "
+                                 "export with --schema verl or trl (they record it), add `lineage(env)` to each "
+                                 "row, or pass envs= (the loaded program)")
+            cache[name] = lineage(env)
+        return cache[name]
+
+    return resolve
 
 
 def _is_composite(line: Mapping[str, Any]) -> bool:
-    return line.get("depth", 2) >= 2
+    return int(line["depth"]) >= 2
 
 
 def check_leakage(train_rows: Iterable[Any], eval_rows: Iterable[Any], *, pairs: bool = False,
-                  strict: bool = False) -> list[Leak]:
+                  strict: bool = False, envs: Mapping[str, Any] | Any | None = None) -> list[Leak]:
     """Evaluation composites (same signature, or same env name) that occur in
     training data; with `pairs`, also base-env pairs of evaluation composites
     that co-occur in a training composite. Returns the leaks (first occurrence
     of each), or raises `LeakageError` when `strict` and there are any. Base-env
-    rows are not checked: every split shares the bricks."""
+    rows are not checked: every split shares the bricks. Rows without lineage
+    are looked up by env name in `envs` (see `_resolver`), so the verdict is the
+    same whether or not a file kept the lineage column."""
+    resolve = _resolver(envs)
     seen: dict[str, str] = {}
     seen_pairs: dict[tuple[str, str], str] = {}
     for row in train_rows:
-        line = _row_lineage(row)
+        line = _row_lineage(row, resolve)
         if not _is_composite(line):
             continue
         seen.setdefault("env:" + line["env"], line["env"])
@@ -223,7 +254,7 @@ def check_leakage(train_rows: Iterable[Any], eval_rows: Iterable[Any], *, pairs:
                 seen_pairs.setdefault(pair, line["env"])
     leaks: dict[tuple[str, str], Leak] = {}
     for row in eval_rows:
-        line = _row_lineage(row)
+        line = _row_lineage(row, resolve)
         if not _is_composite(line):
             continue
         for key in (["sig:" + line["signature"]] if "signature" in line else []) + ["env:" + line["env"]]:

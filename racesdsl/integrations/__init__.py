@@ -4,7 +4,7 @@
   JSON lines or Parquet, with deterministic train/test splits.
 - `registry`: finds environments by qualified name for reward functions
   (RACESDSL_SPECS, RACESDSL_PACKAGES) and re-scores exported rows.
-- `verl`: `compute_score` for verl's `custom_reward_function`.
+- `verl`: `compute_score` for verl's `reward.custom_reward_function`.
 - `trl`: `reward_function` for TRL's `GRPOTrainer(reward_funcs=[...])`.
 
 Nothing here imports a trainer: the modules only speak the trainers' data

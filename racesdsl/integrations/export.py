@@ -8,10 +8,12 @@ lines are written with a fixed key order, so an export is byte-identical on
 every machine and run. Every row carries what a reward function needs to
 rebuild and re-verify its instance (see registry.py).
 
-Columns whose type varies across rows (answers, inputs, params) cannot share
-one Arrow schema, so they are JSON strings in Parquet (`JSON_COLUMNS`); the
-verl and trl schemas hold them as JSON strings in JSON lines too, so one row
-dict serves both formats."""
+Columns whose type varies across rows (answers, inputs, params, lineage)
+cannot share one Arrow schema, so they are JSON strings in Parquet
+(`JSON_COLUMNS`); the verl and trl schemas hold them as JSON strings in JSON
+lines too, so one row dict serves both formats and reads back equal from
+either (the Parquet writer refuses a row whose columns differ from the first
+row's rather than drop a column silently)."""
 
 from __future__ import annotations
 
@@ -20,25 +22,26 @@ import io
 import itertools
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from racesdsl.integrations.atomic import write_atomic
 from racesdsl.integrations.registry import DATA_SOURCE_PREFIX
 from racesdsl.runtime.env import Instance
 from racesdsl.runtime.values import to_json_value
 
 __all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "from_plain", "parse_split",
-           "rows", "schema_of", "write"]
+           "rows", "schema_of", "with_lineage", "write"]
 
 SCHEMAS = ("plain", "verl", "trl")
 FORMATS = ("jsonl", "parquet")
 # Per schema: the columns that are JSON strings in Parquet ("a.b" = field b of struct column a).
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {
-    "plain": ("params", "input", "answer"),  # JSON values in JSON lines, JSON strings in Parquet
-    "verl": ("reward_model.ground_truth", "extra_info.params", "extra_info.input"),  # strings in both
-    "trl": ("params", "answer"),  # strings in both
+    "plain": ("params", "input", "answer", "lineage"),  # JSON values in JSON lines, JSON strings in Parquet
+    "verl": ("reward_model.ground_truth", "extra_info.params", "extra_info.input",
+             "extra_info.lineage"),  # strings in both
+    "trl": ("params", "answer", "lineage"),  # strings in both
 }
 DEFAULT_SPLIT = "train"  # verl's extra_info.split when no split is asked for (one type for every file)
 
@@ -103,22 +106,26 @@ def rows(program: Mapping[str, Any], names: Iterable[str] | None, n: int, seed: 
 
     `program` is a loaded `Program` or a compiled package's `environments()`;
     `params` apply to every env; `split` is fractions by name (each row gets the
-    name of its split) or one name for every row. Arguments are checked now;
-    sampling errors (ParamError, SamplingError, SolverError) surface while iterating."""
+    name of its split) or one name for every row. verl and trl rows carry each
+    env's lineage (see `with_lineage`). Arguments are checked now; sampling
+    errors (ParamError, SamplingError, SolverError) surface while iterating."""
     fixed, fractions = _check_args(schema, split)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     if names is None:
         names = getattr(program, "roots", None) or list(program)
     envs = [_pick(program, name) for name in names]
-    return _rows(envs, n, seed, dict(params or {}), schema, fixed, fractions)
+    made = _rows(envs, n, seed, dict(params or {}), schema, fixed, fractions)
+    return made if schema == "plain" else with_lineage(made, program)
 
 
 def from_plain(plain_rows: Iterable[Mapping[str, Any]], schema: str = "plain",
-               split: Mapping[str, float] | str | None = None) -> Iterator[dict[str, Any]]:
+               split: Mapping[str, float] | str | None = None,
+               program: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """The rows `rows()` would give, built from `Instance.to_dict()` rows (what
     `racesdsl sample` and racesdsl.parallel produce), so sampling can be sharded
-    across processes and the schema applied afterwards, in order."""
+    across processes and the schema applied afterwards, in order. With the
+    `program` the rows came from, verl and trl rows carry lineage as `rows()`'s do."""
     fixed, fractions = _check_args(schema, split)
 
     def convert() -> Iterator[dict[str, Any]]:
@@ -127,7 +134,23 @@ def from_plain(plain_rows: Iterable[Mapping[str, Any]], schema: str = "plain",
             name = fixed if fractions is None else assign_split(inst.env, inst.seed, fractions)
             yield _ROW[schema](inst, index, name)
 
-    return convert()
+    return convert() if program is None or schema == "plain" else with_lineage(convert(), program)
+
+
+def with_lineage(rows: Iterable[dict[str, Any]], program: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Record on each verl/trl row what it was built from (base envs, operators, depth:
+    `racesdsl.curriculum.lineage`), as a JSON string so every row has the same columns
+    in JSON lines and Parquet alike: `check_leakage` reads it back from either."""
+    from racesdsl.curriculum.splits import lineage
+
+    cache: dict[str, str] = {}
+    for row in rows:
+        holder = row["extra_info"] if "extra_info" in row else row
+        env = holder["env"]
+        if env not in cache:
+            cache[env] = json.dumps(lineage(program[env]), ensure_ascii=False)
+        holder["lineage"] = cache[env]
+        yield row
 
 
 def _check_args(schema: str, split: Mapping[str, float] | str | None) -> tuple[str | None, dict[str, float] | None]:
@@ -212,16 +235,17 @@ def by_split(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]
 
 
 def write(rows: Iterable[Mapping[str, Any]], dest: str | os.PathLike[str] | IO[Any], fmt: str = "jsonl") -> int:
-    """Write rows to a path (atomically: a reader never sees half a file) or an open
-    stream (text or binary); returns the number of rows. Rows are streamed, so an
-    export never needs to fit in memory. Parquet needs pyarrow."""
+    """Write rows to a path (atomically: a reader never sees half a file; missing
+    parent folders are created) or an open stream (text or binary); returns the
+    number of rows. Rows are streamed, so an export never needs to fit in memory.
+    Parquet needs pyarrow."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format `{fmt}` (expected one of {', '.join(FORMATS)})")
     writer = _write_jsonl if fmt == "jsonl" else _write_parquet
     if fmt == "parquet":
         _pyarrow()  # fail before creating any file
     if isinstance(dest, str | os.PathLike):
-        return _write_atomic(Path(dest), lambda fh: writer(rows, fh))
+        return write_atomic(Path(dest), lambda fh: writer(rows, fh))
     if isinstance(dest, io.TextIOBase):
         if fmt == "parquet":
             raise TypeError("parquet is binary: pass a path or a binary stream")
@@ -265,11 +289,12 @@ def _write_parquet(rows: Iterable[Mapping[str, Any]], fh: Any) -> int:
     it = iter(rows)
     first = next(it, None)
     schema = schema_of(first) if first is not None else "plain"
-    arrow = _arrow_schema(pa, schema, first is not None and "split" in first)
+    arrow = _arrow_schema(pa, schema, _optional_columns(first))
     count = 0
     with pq.ParquetWriter(fh, arrow) as out:
         batch: list[dict[str, Any]] = []
         for row in itertools.chain([first] if first is not None else [], it):
+            _check_columns(row, arrow, count + len(batch))
             batch.append(_parquet_row(row, schema))
             if len(batch) == PARQUET_BATCH:
                 out.write_table(pa.Table.from_pylist(batch, schema=arrow))
@@ -284,40 +309,56 @@ def _parquet_row(row: Mapping[str, Any], schema: str) -> dict[str, Any]:
     """Plain rows hold values of any type: JSON strings, so each column has one Arrow type."""
     if schema != "plain":
         return dict(row)
-    return {k: to_json(v) if k in JSON_COLUMNS["plain"] else v for k, v in row.items()}
+    return {k: to_json(v) if k in JSON_COLUMNS["plain"] and not (k == "lineage" and isinstance(v, str)) else v
+            for k, v in row.items()}
 
 
-def _arrow_schema(pa: Any, schema: str, with_split: bool) -> Any:
-    """Explicit Arrow types: an empty export or an all-null column still gets the right type."""
+OPTIONAL_COLUMNS = ("split", "lineage")  # present in a file when its first row has them
+
+
+def _optional_columns(first: Mapping[str, Any] | None) -> tuple[str, ...]:
+    if first is None:
+        return ()
+    holder = first.get("extra_info") if "data_source" in first else first
+    return tuple(c for c in OPTIONAL_COLUMNS if isinstance(holder, Mapping) and c in holder)
+
+
+def _check_columns(row: Mapping[str, Any], arrow: Any, index: int) -> None:
+    """Arrow drops keys its schema lacks and fills missing ones with nulls: refuse
+    instead, so a Parquet file never silently loses what the JSON lines would keep."""
+    problems = _column_mismatch(set(row), arrow.names, "")
+    if not problems and "extra_info" in arrow.names and isinstance(row.get("extra_info"), Mapping):
+        struct = arrow.field("extra_info").type
+        problems = _column_mismatch(set(row["extra_info"]), [struct.field(k).name for k in range(struct.num_fields)],
+                                    "extra_info.")
+    if problems:
+        raise ValueError(f"row {index} does not have the first row's columns ({problems}): "
+                         "every row of a Parquet file has the same columns")
+
+
+def _column_mismatch(keys: set[str], names: list[str], prefix: str) -> str:
+    extra = sorted(keys - set(names))
+    missing = [n for n in names if n not in keys]
+    return "; ".join(part for part in (
+        "extra " + ", ".join(prefix + k for k in extra) if extra else "",
+        "missing " + ", ".join(prefix + k for k in missing) if missing else "") if part)
+
+
+def _arrow_schema(pa: Any, schema: str, optional: tuple[str, ...]) -> Any:
+    """Explicit Arrow types: an empty export or an all-null column still gets the right type.
+    `optional` lists the OPTIONAL_COLUMNS the rows have (all strings)."""
     s, i = pa.string(), pa.int64()
     message = pa.list_(pa.struct([("role", s), ("content", s)]))
-    split = [("split", s)] if with_split else []
+    extra = [(name, s) for name in optional]
     if schema == "verl":
+        info = [("index", i), ("split", s), ("env", s), ("params", s), ("seed", i), ("input", s), ("id", s)]
         return pa.schema([
             ("data_source", s), ("prompt", message), ("ability", s),
             ("reward_model", pa.struct([("style", s), ("ground_truth", s)])),
-            ("extra_info", pa.struct([("index", i), ("split", s), ("env", s), ("params", s), ("seed", i),
-                                      ("input", s), ("id", s)])),
+            ("extra_info", pa.struct(info + [c for c in extra if c[0] != "split"])),
         ])
     if schema == "trl":
         return pa.schema([("prompt", message), ("env", s), ("seed", i), ("params", s), ("answer", s),
-                          ("id", s), *split])
+                          ("id", s), *extra])
     return pa.schema([("id", s), ("env", s), ("seed", i), ("params", s), ("input", s), ("prompt", s),
-                      ("answer", s), *split])
-
-
-def _write_atomic(path: Path, fill: Callable[[IO[bytes]], int]) -> int:
-    """Write into a temporary file beside `path`, then rename it over `path`."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            count = fill(fh)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+                      ("answer", s), *extra])

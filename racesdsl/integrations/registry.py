@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import params_key
 from racesdsl.runtime.values import to_json_value
 
-__all__ = ["DATA_SOURCE_PREFIX", "ENV_PACKAGES", "ENV_SPECS", "Registry", "RegistryError", "UnknownEnvironment",
-           "default_registry", "plain", "qualname_of"]
+__all__ = ["DATA_SOURCE_PREFIX", "ENV_PACKAGES", "ENV_SPECS", "MissingEnvironmentWarning", "Registry",
+           "RegistryError", "UnknownEnvironment", "default_registry", "plain", "qualname_of"]
 
 ENV_SPECS = "RACESDSL_SPECS"
 ENV_PACKAGES = "RACESDSL_PACKAGES"
@@ -45,6 +46,12 @@ Env = Environment | Composite
 
 class RegistryError(LookupError):
     """A configured source could not be loaded (a spec with errors, a missing package)."""
+
+
+class MissingEnvironmentWarning(RuntimeWarning):
+    """Rows are being scored 0 because their environment cannot be found: a training run
+    would otherwise learn from all-zero rewards without a word. Warned once per missing
+    environment or broken source per registry (the default registry is per process)."""
 
 
 class UnknownEnvironment(LookupError):
@@ -110,6 +117,7 @@ class Registry:
         self._error: RegistryError | None = None
         self._std: dict[str, dict[str, Env]] = {}  # stdlib module -> its envs
         self._instances: dict[tuple[str, int, str], Instance] = {}
+        self._warned: set[str] = set()  # what warn_once already reported
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Registry:
@@ -154,6 +162,7 @@ class Registry:
             self._table, self._error, self._short = None, None, {}
             self._std.clear()
             self._instances.clear()
+            self._warned.clear()
 
     def _loaded(self) -> dict[str, Env]:
         if self._table is None:
@@ -234,6 +243,15 @@ class Registry:
         return f"unknown environment `{name}`; searched {where}" + (" and the stdlib" if self.stdlib else "") + (
             f"; {hint}" if hint else "")
 
+    def warn_once(self, key: str, message: str) -> None:
+        """A MissingEnvironmentWarning, the first time `key` comes up in this registry."""
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        warnings.warn(f"racesdsl reward: {message}; every such row scores 0", MissingEnvironmentWarning,
+                      stacklevel=2)
+
     # ---------------------------------------------------------- instances
 
     def instance(self, name: str, seed: int, params: Mapping[str, Any] | None = None) -> Instance:
@@ -266,10 +284,16 @@ class Registry:
     def _score(self, name: str, seed: Any, params: Any, completion: str, answer: Any, inputs: Any) -> Score:
         try:
             env = self.get(str(name))
-        except LookupError as exc:
+        except UnknownEnvironment as exc:
+            self.warn_once("env:" + qualname_of(str(name)), str(exc))
+            return Score(0.0, str(exc))
+        except LookupError as exc:  # a source that does not load: one warning for the source
+            self.warn_once("source:" + str(exc), str(exc))
             return Score(0.0, str(exc))
         except Exception as exc:  # a source that fails in an unexpected way: report, never raise
-            return Score(0.0, f"cannot look up `{name}`: {type(exc).__name__}: {exc}")
+            message = f"cannot look up `{name}`: {type(exc).__name__}: {exc}"
+            self.warn_once("source:" + f"{type(exc).__name__}: {exc}", message)
+            return Score(0.0, message)
         if not isinstance(completion, str):
             return Score(0.0, f"the completion is not text (got {type(completion).__name__})")
         if isinstance(answer, str | bytes) and not answer.strip():

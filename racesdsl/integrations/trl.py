@@ -18,6 +18,7 @@ from racesdsl.runtime.score import Score
 __all__ = ["completion_text", "make_reward_function", "reward_function", "score_completions"]
 
 RewardFunction = Callable[..., list[float]]
+NO_ENV_COLUMN = "the dataset has no `env` column (export with --schema trl)"
 
 
 def reward_function(prompts: Sequence[Any] | None, completions: Sequence[Any], **kwargs: Any) -> list[float]:
@@ -53,7 +54,8 @@ def score_completions(registry: Registry, completions: Sequence[Any], columns: M
         try:
             text = completion_text(completions[i])
             if envs[i] is None:
-                out.append(Score(0.0, "the dataset has no `env` column (export with --schema trl)"))
+                registry.warn_once("no-env-column", NO_ENV_COLUMN)
+                out.append(Score(0.0, NO_ENV_COLUMN))
             elif text is None:
                 out.append(Score(0.0, f"cannot read the completion ({type(completions[i]).__name__})"))
             else:

@@ -1,11 +1,12 @@
-"""A verl reward function: `custom_reward_function.path` = this file,
-`custom_reward_function.name` = `compute_score`.
+"""A verl reward function: `reward.custom_reward_function.path` = this file,
+`reward.custom_reward_function.name` = `compute_score` (verl >= 0.9; older
+releases read the same keys at the top level, `custom_reward_function.*`).
 
 verl imports this file by path (as a module of its own name), so it uses
 absolute imports only. Each row of a `verl`-schema export carries its env,
 seed and params in `extra_info`; `compute_score` rebuilds that instance with
 the registry (RACESDSL_SPECS / RACESDSL_PACKAGES, or `specs` / `packages`
-given through `custom_reward_function.reward_kwargs`) and verifies the
+given through `reward.custom_reward_function.reward_kwargs`) and verifies the
 response. It never raises: a broken row scores 0 with the reason in the
 result, because one bad row must not stop a training run.
 
@@ -27,6 +28,7 @@ from racesdsl.runtime.score import Score, printable
 
 __all__ = ["PART_KEYS", "compute_score", "make_compute_score", "result_dict"]
 
+NO_ENV = "no environment: extra_info has no `env` and data_source is not a name"
 PART_KEYS = 8  # part_1 .. part_8: a select composite has at most 8 steps; change with reward_kwargs part_keys
 
 
@@ -72,7 +74,8 @@ def score_row(registry: Registry, data_source: Any, solution_str: Any, ground_tr
     env = info.get("env")
     if not isinstance(env, str) or not env:
         if not isinstance(data_source, str) or not data_source:
-            return Score(0.0, "no environment: extra_info has no `env` and data_source is not a name")
+            registry.warn_once("no-env", NO_ENV)
+            return Score(0.0, NO_ENV)
         env = qualname_of(data_source)
     return registry.score(env, info.get("seed"), info.get("params"), solution_str, ground_truth, info.get("input"))
 
