@@ -274,9 +274,28 @@ def parser_for(t: TType) -> Parser:
 # ------------------------------------------------------ instructions, rendering
 
 
+# An Enum is listed in full up to these bounds; a larger one by its first literals and
+# its size, so a 3,000-word Enum does not put 30 KB into every prompt.
+ENUM_LISTED = 20
+ENUM_LISTED_CHARS = 400
+ENUM_SAMPLE_CHARS = 200
+
+
 def _choices(values: tuple[str, ...], quoted: bool) -> str:
     plain = not quoted and all(v and v == v.strip() and not set(v) & set(",\"'") for v in values)
-    return ", ".join(values if plain else map(json.dumps, values))
+    shown = list(values if plain else map(json.dumps, values))
+    full = ", ".join(shown)
+    if len(shown) <= ENUM_LISTED and len(full) <= ENUM_LISTED_CHARS:
+        return full
+    head, size = shown[:1], len(shown[0])
+    for v in shown[1:10]:
+        if size + 2 + len(v) > ENUM_SAMPLE_CHARS:
+            break
+        head.append(v)
+        size += 2 + len(v)
+    if len(head[0]) > ENUM_SAMPLE_CHARS:
+        head[0] = head[0][:ENUM_SAMPLE_CHARS] + "…"
+    return f"{', '.join(head)}, … ({len(shown):,} in all)"
 
 
 def _a(t: TType, quoted: bool, j: str = "") -> str:

@@ -73,7 +73,7 @@ def account(context: Any, result: Any) -> Any:
         raise _over("a value's length", size, MAX_SIZE)
     if isinstance(result, int) and not isinstance(result, bool) and result.bit_length() > MAX_INT_BITS:
         raise _over("an integer's size in bits", result.bit_length(), MAX_INT_BITS)
-    charge(context, 1 + size // CHARS_PER_OP)
+    charge(context, 1 if isinstance(result, range) else 1 + size // CHARS_PER_OP)  # a range is lazy
     if isinstance(result, Iterator):
         return _per_item(context, result, 1)
     return result
