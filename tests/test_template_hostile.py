@@ -195,3 +195,36 @@ def test_random_template_pieces_check_fast_and_render_or_fail_cleanly(pieces: li
     except TemplateError:
         return
     assert len(out) <= 1_000_000
+
+
+def test_a_composite_names_its_seed_when_a_step_template_fails(tmp_path: Path) -> None:
+    spec = tmp_path / "comp.races"
+    spec.write_text(
+        "use std.lists.{sort_list}\n\n"
+        'env slow "Sort, slowly described." {\n    input xs: List[Int[-99..99], len=2..12]\n'
+        "    output List[Int[-99..99], len=2..12]\n"
+        '    prompt """Sort {{ xs }}."""\n'
+        '    step """sort {{ xs }}{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"""\n'
+        "    solve sorted(xs)\n}\n\ncompose c = seq(sort_list, slow)\n", encoding="utf-8")
+    comp = racesdsl.load(spec)["c"]
+    with pytest.raises(TemplateError, match=r"slow's step.*seed 4"):
+        comp.sample(4)
+
+
+def test_long_and_deeply_nested_templates_check_without_running_jinjas_compiler() -> None:
+    """jinja2's code generator is quadratic in nested loops; `check` does not run it
+    and redoes its few checks on the tree instead."""
+    cases = {
+        "{% for a in range(2) %}" * 100 + "{% endfor %}" * 100: [],
+        "{{ " + "*".join(["2"] * 20000) + " }}": ["E0401"],  # nested too deeply, not a crash
+        "{{ x }}" * 9000: [],
+        "{{ x }}" * 20000: ["E0407"],  # over the template length limit
+        "{% for loop in xs %}{% endfor %}": ["E0401"],
+        "{% macro m(caller) %}{% endmacro %}": ["E0401"],
+        "{% block a %}{% endblock %}{% block a %}{% endblock %}": ["E0401"],
+    }
+    for template, codes in cases.items():
+        start = time.monotonic()
+        found = [d.code for d in check_text(_spec(template)).diagnostics if d.is_error]
+        assert time.monotonic() - start < 5.0, template[:40]
+        assert found == codes, (template[:40], found)

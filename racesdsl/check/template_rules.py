@@ -129,6 +129,25 @@ class _Walker:
             self.expr(child, defined)
 
 
+def codegen_errors(tree: nodes.Template) -> Iterator[tuple[int, str]]:
+    """(line, message) of what jinja2's code generator would reject in a tree that
+    parsed: `check` does not run the generator (see check_template)."""
+    blocks: set[str] = set()
+    for node in tree.find_all((nodes.Block, nodes.For, nodes.Macro, nodes.CallBlock)):
+        if isinstance(node, nodes.Block):
+            if node.name in blocks:
+                yield node.lineno, f"block {node.name!r} defined twice"
+            blocks.add(node.name)
+        elif isinstance(node, nodes.For):
+            if "loop" in _stored(node.target):
+                yield node.lineno, "Can't assign to special loop variable in for-loop target"
+        else:
+            names = [a.name for a in node.args]
+            if "caller" in names and names.index("caller") < len(names) - len(node.defaults):
+                yield node.lineno, ('When defining macros or call blocks the special "caller" argument '
+                                    "must be omitted or be given a default.")
+
+
 # ------------------------------------------------------------------ limits
 
 

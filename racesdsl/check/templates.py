@@ -17,8 +17,9 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.lexer import newline_re
 from jinja2.sandbox import SandboxedEnvironment
 
-from racesdsl.check.template_rules import free_names, limit_findings
+from racesdsl.check.template_rules import codegen_errors, free_names, limit_findings
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.runtime.template_limits import MAX_TEMPLATE_CHARS
 from racesdsl.runtime.templates import RUNTIME_FILTERS, runtime_filters, template_environment
 from racesdsl.syntax.ast import Span, Template
 
@@ -231,6 +232,11 @@ def check_template(
     Nothing here renders the template or folds its constants beyond a small bound
     (template_rules), so a hostile template checks as fast as any other."""
     src = template_source(tpl)
+    if len(src.text) > MAX_TEMPLATE_CHARS:
+        diags.append(error("E0407", f"the template is {len(src.text):,} characters long, over the limit of "
+                           f"{MAX_TEMPLATE_CHARS:,}", src.to_span(1, 1),
+                           "a prompt this long is better built from data: loop over an input"))
+        return _mentions(src.text, names)
     env = _env()
     try:
         tree = env.parse(src.text)
@@ -251,20 +257,20 @@ def _check_tree(tpl: Template, src: TemplateSource, tree: nodes.Template, names:
     except TemplateSyntaxError:  # cannot happen after a clean parse; stay total anyway
         loc = _Locator(src, [])
     found: list[Diagnostic] = []
-    unknown: dict[str, set[str]] = {"filter": set(), "test": set()}
     for node in _walk(tree):
         if isinstance(node, nodes.Filter | nodes.Test):
             role = "filter" if isinstance(node, nodes.Filter) else "test"
             known = env.filters if role == "filter" else env.tests
             if node.name not in known:
-                unknown[role].add(node.name)
                 found.append(error(
                     "E0404", f"unknown template {role} `{node.name}`",
                     loc.span(role, node.name, node.lineno), did_you_mean(node.name, set(known))))
 
-    # jinja2's own code-generation checks (a macro's `caller` argument, assigning `loop`, ...);
-    # the runtime environment folds no constant it could not fold within its budget.
-    _introspection_env(env, unknown).compile(src.text, raw=True)
+    # jinja2's code generator would fold constants, and takes quadratic time on nested
+    # loops: its few checks of its own are redone on the tree (template_rules.codegen_errors).
+    for lineno, message in codegen_errors(tree):
+        diags.append(_syntax_error(src, TemplateSyntaxError(message, lineno)))
+        return _mentions(src.text, names)
     scope = free_names(tree)
     visible = set(names)
     reads = {n for n, _ in scope.free if n in visible or n not in JINJA_GLOBALS}
@@ -293,14 +299,3 @@ def _check_tree(tpl: Template, src: TemplateSource, tree: nodes.Template, names:
 def _walk(tree: nodes.Node) -> Iterator[nodes.Node]:
     """All nodes, depth first (jinja's `find_all` needs a type list)."""
     return tree.find_all(nodes.Node)
-
-
-def _introspection_env(env: SandboxedEnvironment, unknown: dict[str, set[str]]) -> SandboxedEnvironment:
-    """An overlay for `find_undeclared_variables`: without globals, so a param
-    named like one (`range`) still counts as read, and knowing the unknown
-    filters/tests, which jinja's code generator would otherwise reject."""
-    stub = env.overlay()
-    stub.globals = {}
-    stub.filters = {**env.filters, **dict.fromkeys(unknown["filter"], str)}
-    stub.tests = {**env.tests, **dict.fromkeys(unknown["test"], bool)}
-    return stub
