@@ -52,6 +52,7 @@ HOSTILE = [
     "{{ lipsum(10**6) }}",
     "{% set xs = [1, 2] %}{% for v in xs %}{{ xs.append(v) }}{% endfor %}",
     "{% for v in xs %}{{ xs.append(v) }}{% endfor %}",
+    "{% set d = {} %}{{ d.update(a=1) }}{{ d.setdefault(1, 2) }}",
     "{{ range(10**9) }}",
     "{% for v in range(10**9) %}{% endfor %}",
     "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
@@ -118,7 +119,7 @@ def test_constants_are_not_evaluated_at_check() -> None:
                            ("{{ 'a'|center(10**9) }}", "E0407"), ("{{ '%1000000000s'|format(1) }}", "E0407"),
                            ("{{ '{:1000000000}'.format(1) }}", "E0407"), ("{{ range(10**9) }}", "E0407"),
                            ("{{ ''.__class__ }}", "E0406"), ("{{ self }}", "E0406"),
-                           ("{% include 'x' %}", "E0406"),
+                           ("{% include 'x' %}", "E0406"), ("{{ xs.append(1) }}", "E0406"),
                            ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "E0407")]:
         codes = [d.code for d in check_text(_spec(template)).diagnostics if d.is_error]
         assert codes == [code], (template, codes)

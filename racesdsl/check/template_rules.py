@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from jinja2 import nodes
+from jinja2.sandbox import _mutable_spec
 
 from racesdsl.runtime.template_budget import SIZE_ARG_FILTERS, check_format, check_percent
 from racesdsl.runtime.template_limits import MAX_INT_BITS, MAX_RANGE, MAX_SIZE, BudgetExceeded
@@ -21,6 +22,8 @@ _SCOPED = (nodes.Scope, nodes.OverlayScope, nodes.ScopedEvalContextModifier, nod
 _OUTSIDE = {nodes.Extends: "extends", nodes.Include: "include", nodes.Import: "import",
             nodes.FromImport: "from", nodes.Block: "block"}
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill"})
+# Methods that change a list, dict or set: jinja2's immutable sandbox refuses them all.
+_MUTATORS = frozenset().union(*(names for _, names in _mutable_spec))
 
 
 @dataclass
@@ -249,6 +252,10 @@ def _outside(node: nodes.Node, free: set[str], fold: _Folder) -> Iterator[Findin
     elif isinstance(node, nodes.Name) and node.name == "self" and node.ctx == "load" and "self" in free:
         yield Finding("E0406", "`self` (the template object) cannot be used in a prompt template",
                       node.lineno, "var", "self")
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in _MUTATORS:
+        yield Finding("E0406", f"`.{node.node.attr}(...)` would change a value the template reads",
+                      node.lineno, "other", node.node.attr,
+                      "the sandbox keeps values read-only; build new ones with filters or `namespace()`")
     attr = None
     if isinstance(node, nodes.Getattr):
         attr = node.attr
