@@ -274,27 +274,19 @@ def parser_for(t: TType) -> Parser:
 # ------------------------------------------------------ instructions, rendering
 
 
-# An Enum is listed in full up to these bounds; a larger one by its first literals and
-# its size, so a 3,000-word Enum does not put 30 KB into every prompt.
-ENUM_LISTED = 20
-ENUM_LISTED_CHARS = 400
-ENUM_SAMPLE_CHARS = 200
-
-
 def _choices(values: tuple[str, ...], quoted: bool) -> str:
+    """The literals, in full up to 20 of them or 400 characters; a larger Enum by its first
+    literals and its size, so 3,000 words do not put 30 KB into every prompt."""
     plain = not quoted and all(v and v == v.strip() and not set(v) & set(",\"'") for v in values)
     shown = list(values if plain else map(json.dumps, values))
     full = ", ".join(shown)
-    if len(shown) <= ENUM_LISTED and len(full) <= ENUM_LISTED_CHARS:
+    if len(shown) <= 20 and len(full) <= 400:
         return full
-    head, size = shown[:1], len(shown[0])
+    head = [shown[0] if len(shown[0]) <= 200 else shown[0][:200] + "…"]
     for v in shown[1:10]:
-        if size + 2 + len(v) > ENUM_SAMPLE_CHARS:
+        if len(", ".join(head)) + len(v) > 200:
             break
         head.append(v)
-        size += 2 + len(v)
-    if len(head[0]) > ENUM_SAMPLE_CHARS:
-        head[0] = head[0][:ENUM_SAMPLE_CHARS] + "…"
     return f"{', '.join(head)}, … ({len(shown):,} in all)"
 
 

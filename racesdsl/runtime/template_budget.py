@@ -126,7 +126,8 @@ def check_format(fmt: str, args: tuple, kwargs: dict) -> None:
 
 def _check_width(digits: str) -> None:
     """A width or precision written in a format string (parsed without int() of a huge literal)."""
-    if len(digits.lstrip("0")) > len(str(MAX_SIZE)) or int(digits) > MAX_SIZE:
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_SIZE)) or int(significant) > MAX_SIZE:
         raise BudgetExceeded(f"a format width of {digits[:12]}{'...' if len(digits) > 12 else ''} is over "
                              f"the template limit of {MAX_SIZE:,}")
 
