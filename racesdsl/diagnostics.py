@@ -73,6 +73,14 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0405", "bound input not described symbolically",
      "A stage that receives an earlier step's result must mention that input only as `{{ name }}`, so the "
      "composed prompt can say where the value comes from instead of showing it."),
+    ("E0406", "template reaches outside the sandbox",
+     "A template reads a private attribute (`__class__`, `_x`), `self`, or another template (`include`, "
+     "`import`, `extends`, `block`), or changes a value (`xs.append(1)`): the sandbox refuses all of them "
+     "when rendering."),
+    ("E0407", "template over a render limit",
+     "A template can never render within the runtime's bounds: a constant too large (`'ab' * 2**31`, "
+     "`range(10**9)`, a width such as `center(10**9)` or `'{:1000000000}'`), a macro that calls itself, "
+     "or a template longer than 64 KiB."),
     ("E0501", "unknown name in expression", "An expression uses a name that is not an input, param or comprehension variable."),
     ("E0502", "unknown function", "Only the builtins of the expression language can be called."),
     ("E0503", "wrong arguments", "A builtin is called with the wrong number or kind of arguments."),

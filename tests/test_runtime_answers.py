@@ -343,3 +343,19 @@ def test_round_trip_survives_surrounding_prose(tv: tuple[TType, Any], fmt: str, 
     assert parser_for(t)(extract(before + "\n" + rendered, fmt) or "") == (canonical(value, t), None)
     if fmt == "tags" and "<" not in after:
         assert parser_for(t)(extract(rendered + after, fmt) or "") == (canonical(value, t), None)
+
+
+def test_a_large_enum_is_listed_by_its_first_literals() -> None:
+    """Issue 12, finding 26: thousands of literals must not go into every prompt;
+    a small Enum keeps its full listing (the stdlib's prompts are unchanged)."""
+    from racesdsl.runtime.answers import format_instruction
+    from racesdsl.runtime.types import TEnum
+
+    words = tuple(f"word{i}" for i in range(2738))
+    line = format_instruction(TEnum(words), "tags")
+    assert len(line) < 300
+    assert line.startswith("Give your final answer as one of word0, word1, ")
+    assert "… (2,738 in all)" in line and "word2737" not in line
+    assert format_instruction(TEnum(("red", "green", "blue")), "tags") == \
+        "Give your final answer as one of red, green, blue inside <answer></answer>."
+    assert len(format_instruction(TEnum(tuple("x" * 5000 + str(i) for i in range(3))), "json")) < 400

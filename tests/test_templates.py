@@ -141,6 +141,39 @@ def test_locals_attributes_and_kwargs_are_not_undefined() -> None:
     assert diags == [] and reads == {"g"}
 
 
+def test_set_in_a_branch_is_defined_after_it() -> None:
+    """Issue 12, finding 21: jinja2 renders a name set in an `{% if %}`/`{% else %}`
+    branch after the block, so `check` must not call it undefined."""
+    text = ("{% if n > 4 %}{% set word = 'big' %}{% elif n > 2 %}{% set word = 'mid' %}"
+            "{% else %}{% set word = 'small' %}{% endif %}{{ word }} {{ n }}")
+    reads, diags = _check(_tpl(text), {"n"})
+    assert diags == [] and reads == {"n"}
+    assert template_environment().from_string(text).render(n=3) == "mid 3"
+
+
+def test_loop_and_macro_names_stay_in_their_scope() -> None:
+    text = "{% for v in xs %}{% set w = v %}{% endfor %}{{ v }}{{ w }}{% macro m(a) %}{{ a }}{% endmacro %}{{ a }}"
+    _, diags = _check(_tpl(text), {"xs"})
+    assert [d.message for d in diags] == [
+        "undefined name `v` in template", "undefined name `w` in template", "undefined name `a` in template"]
+
+
+def test_macro_body_reads_top_level_names_and_itself() -> None:
+    text = "{% macro m(k) %}{{ total }}{{ caller() if k }}{% endmacro %}{% set total = 3 %}{{ m(0) }}"
+    _, diags = _check(_tpl(text), set())
+    assert diags == []
+
+
+def test_undefined_name_suggests_locals_and_globals() -> None:
+    """Issue 12, finding 23: E0402 says what was probably meant, among the template's
+    own names and jinja2's globals as well as the env's inputs and params."""
+    text = "{% for item in xs %}{{ itme }}{% endfor %}{% set label = 'a' %}{{ lable }}{{ rnage(3) }}{{ nubmers }}"
+    _, diags = _check(_tpl(text), {"xs", "numbers"})
+    assert [(d.code, d.help) for d in diags] == [
+        ("E0402", "did you mean `item`?"), ("E0402", "did you mean `label`?"),
+        ("E0402", "did you mean `range`?"), ("E0402", "did you mean `numbers`?")]
+
+
 def test_every_occurrence_of_an_undefined_name_is_located() -> None:
     # single-quoted at column 0: text columns are source columns
     tpl = _tpl("{{ x.y }} {{ y }} and {{ y|default(y) }}", triple=False, col=0)

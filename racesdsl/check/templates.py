@@ -1,5 +1,5 @@
 """Prompt and step templates: the one definition of template text, the runtime
-filters, and the static check (E0401-E0404) with spans mapped back into the
+filters, and the static check (E0401-E0407) with spans mapped back into the
 `.races` file.
 
 The runtime renders `template_source(tpl).text` in `template_environment()`,
@@ -13,11 +13,13 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.lexer import newline_re
 from jinja2.sandbox import SandboxedEnvironment
 
+from racesdsl.check.template_rules import codegen_errors, free_names, limit_findings
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
+from racesdsl.runtime.template_limits import MAX_TEMPLATE_CHARS
 from racesdsl.runtime.templates import RUNTIME_FILTERS, runtime_filters, template_environment
 from racesdsl.syntax.ast import Span, Template
 
@@ -222,53 +224,66 @@ def check_template(
     *,
     must_mention: Collection[str] = (),
 ) -> set[str]:
-    """Check one template against the visible `names`; append E0401-E0404 to
+    """Check one template against the visible `names`; append E0401-E0407 to
     `diags` and return the names it reads (so unused params can be found).
 
     After a syntax error nothing else is reported (it would be noise) and the
-    returned set is a textual guess, so no spurious unused-param warning follows."""
+    returned set is a textual guess, so no spurious unused-param warning follows.
+    Nothing here renders the template or folds its constants beyond a small bound
+    (template_rules), so a hostile template checks as fast as any other."""
     src = template_source(tpl)
+    if len(src.text) > MAX_TEMPLATE_CHARS:
+        diags.append(error("E0407", f"the template is {len(src.text):,} characters long, over the limit of "
+                           f"{MAX_TEMPLATE_CHARS:,}", src.to_span(1, 1),
+                           "a prompt this long is better built from data: loop over an input"))
+        return _mentions(src.text, names)
     env = _env()
     try:
         tree = env.parse(src.text)
+        return _check_tree(tpl, src, tree, names, diags, must_mention)
     except TemplateSyntaxError as exc:
         diags.append(_syntax_error(src, exc))
-        return _mentions(src.text, names)
     except RecursionError:
         diags.append(error("E0401", "template syntax error: the template is nested too deeply",
                            src.to_span(1, 1)))
-        return _mentions(src.text, names)
+    return _mentions(src.text, names)
 
+
+def _check_tree(tpl: Template, src: TemplateSource, tree: nodes.Template, names: Collection[str],
+                diags: list[Diagnostic], must_mention: Collection[str]) -> set[str]:
+    env = _env()
     try:
         loc = _Locator(src, _tokens(env, src.text))
     except TemplateSyntaxError:  # cannot happen after a clean parse; stay total anyway
         loc = _Locator(src, [])
     found: list[Diagnostic] = []
-    unknown: dict[str, set[str]] = {"filter": set(), "test": set()}
     for node in _walk(tree):
         if isinstance(node, nodes.Filter | nodes.Test):
             role = "filter" if isinstance(node, nodes.Filter) else "test"
             known = env.filters if role == "filter" else env.tests
             if node.name not in known:
-                unknown[role].add(node.name)
                 found.append(error(
                     "E0404", f"unknown template {role} `{node.name}`",
                     loc.span(role, node.name, node.lineno), did_you_mean(node.name, set(known))))
 
-    try:
-        undeclared = meta.find_undeclared_variables(_introspection_env(env, unknown).parse(src.text))
-    except TemplateSyntaxError as exc:  # code generation checks, e.g. a block defined twice
-        diags.append(_syntax_error(src, exc))
+    # jinja2's code generator would fold constants, and takes quadratic time on nested
+    # loops: its few checks of its own are redone on the tree (template_rules.codegen_errors).
+    for lineno, message in codegen_errors(tree):
+        diags.append(_syntax_error(src, TemplateSyntaxError(message, lineno)))
         return _mentions(src.text, names)
+    scope = free_names(tree)
     visible = set(names)
-    reads = {n for n in undeclared if n in visible or n not in JINJA_GLOBALS}
-    undefined = reads - visible
-    for node in _walk(tree):
-        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in undefined:
+    reads = {n for n, _ in scope.free if n in visible or n not in JINJA_GLOBALS}
+    undefined = reads - visible - {"self"}  # `self` is E0406 below
+    candidates = visible | scope.defined | (JINJA_GLOBALS - {"loop"})
+    for name, line in scope.free:
+        if name in undefined:
             found.append(error(
-                "E0402", f"undefined name `{node.name}` in template",
-                loc.span("var", node.name, node.lineno),
-                did_you_mean(node.name, visible) or "a template can read the env's inputs and params"))
+                "E0402", f"undefined name `{name}` in template", loc.span("var", name, line),
+                did_you_mean(name, candidates) or "a template can read the env's inputs and params"))
+    outside = {n for n, _ in scope.free if n not in visible}
+    for f in limit_findings(tree, outside):
+        found.append(error(f.code, f.message, loc.span(f.role, f.token, f.lineno), f.help))
 
     for name in sorted(set(must_mention) - reads):
         s = tpl.span
@@ -284,14 +299,3 @@ def check_template(
 def _walk(tree: nodes.Node) -> Iterator[nodes.Node]:
     """All nodes, depth first (jinja's `find_all` needs a type list)."""
     return tree.find_all(nodes.Node)
-
-
-def _introspection_env(env: SandboxedEnvironment, unknown: dict[str, set[str]]) -> SandboxedEnvironment:
-    """An overlay for `find_undeclared_variables`: without globals, so a param
-    named like one (`range`) still counts as read, and knowing the unknown
-    filters/tests, which jinja's code generator would otherwise reject."""
-    stub = env.overlay()
-    stub.globals = {}
-    stub.filters = {**env.filters, **dict.fromkeys(unknown["filter"], str)}
-    stub.tests = {**env.tests, **dict.fromkeys(unknown["test"], bool)}
-    return stub

@@ -275,8 +275,19 @@ def parser_for(t: TType) -> Parser:
 
 
 def _choices(values: tuple[str, ...], quoted: bool) -> str:
+    """The literals, in full up to 20 of them or 400 characters; a larger Enum by its first
+    literals and its size, so 3,000 words do not put 30 KB into every prompt."""
     plain = not quoted and all(v and v == v.strip() and not set(v) & set(",\"'") for v in values)
-    return ", ".join(values if plain else map(json.dumps, values))
+    shown = list(values if plain else map(json.dumps, values))
+    full = ", ".join(shown)
+    if len(shown) <= 20 and len(full) <= 400:
+        return full
+    head = [shown[0] if len(shown[0]) <= 200 else shown[0][:200] + "…"]
+    for v in shown[1:10]:
+        if len(", ".join(head)) + len(v) > 200:
+            break
+        head.append(v)
+    return f"{', '.join(head)}, … ({len(shown):,} in all)"
 
 
 def _a(t: TType, quoted: bool, j: str = "") -> str:

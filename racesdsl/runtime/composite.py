@@ -21,6 +21,7 @@ from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score, error_score
 from racesdsl.runtime.seeds import identity, params_key
+from racesdsl.runtime.template_limits import TemplateError
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
 from racesdsl.runtime.values import SamplingError, to_json_value
 from racesdsl.runtime.verifiers import make_verifier
@@ -174,7 +175,10 @@ class Composite:
         else:
             raise SamplingError(f"{self.name}: no chain satisfied every stage's `where` in {MAX_TRIES} tries "
                                 f"(seed {seed}, knobs {dict(knobs)})")
-        prompt, answer, extra, pool = describe(self, run, rng)
+        try:
+            prompt, answer, extra, pool = describe(self, run, rng)
+        except TemplateError as exc:
+            raise exc.at(seed, dict(knobs)) from None
         return run, prompt, answer, extra, pool, iid
 
     def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:

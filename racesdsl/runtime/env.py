@@ -20,6 +20,7 @@ from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import identity_parts, params_key
+from racesdsl.runtime.template_limits import TemplateError
 from racesdsl.runtime.templates import compile_template
 from racesdsl.runtime.values import SamplingError, sampler_for
 from racesdsl.runtime.verifiers import make_verifier
@@ -147,9 +148,9 @@ class Environment:
 
     def _build(self, key: str) -> Any:
         if key == "prompt":
-            return compile_template(self.prompt)
+            return compile_template(self.prompt, f"{self.name}'s prompt")
         if key == "step":
-            return compile_template(self.step if self.step is not None else self.prompt)
+            return compile_template(self.step if self.step is not None else self.prompt, f"{self.name}'s step")
         ref = {"solve": self.solve_ref, "sample": self.sample_ref, "verify": self.verify_ref}[key]
         if ref is None:
             return None
@@ -242,7 +243,10 @@ class Environment:
         rng_seed, iid = identity_parts(comp.id_prefix, seed, comp.id_suffix)
         inputs = self._draw(new_rng(rng_seed), values, comp, seed)
         answer = self._solve(inputs, values, comp, seed)
-        prompt = self.render_prompt(values | inputs) + comp.instruction
+        try:
+            prompt = self.render_prompt(values | inputs) + comp.instruction
+        except TemplateError as exc:
+            raise exc.at(seed, values) from None
         return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
 
     def _getters(self) -> tuple[Callable[[dict], tuple], Callable[[dict], tuple]]:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
+    from racesdsl.runtime.template_budget import BudgetedEnvironment
 
 
 def _default(value: Any) -> Any:
@@ -79,24 +79,58 @@ def runtime_filters() -> dict[str, Callable[[Any], str]]:
     return dict(RUNTIME_FILTERS)
 
 
-def template_environment() -> SandboxedEnvironment:
+def template_environment() -> BudgetedEnvironment:
     """The environment the runtime renders in; the checker parses with the same settings.
-    jinja2 is imported here, on first use, to keep `import <generated package>` fast."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    jinja2 is imported here, on first use, to keep `import <generated package>` fast.
 
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    Besides the budget (racesdsl.runtime.template_budget), two jinja2 defaults go:
+    the `lipsum` global and the `random` filter draw from the process-wide random
+    state, so a prompt using them would differ from run to run."""
+    from jinja2 import StrictUndefined
+
+    from racesdsl.runtime.template_budget import BudgetedEnvironment
+
+    env = BudgetedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                              optimized=False)
+    env.globals.pop("lipsum", None)
+    env.filters.pop("random", None)
     env.filters.update(runtime_filters())
+    env.guard_filters()
     return env
 
 
+def compile_template(text: str, where: str = "the template") -> Callable[[Mapping[str, Any]], str]:
+    """A template's renderer, compiled once (rendering is on the per-instance path).
+    Any failure while rendering, the budget's included, raises TemplateError naming `where`."""
+    fast = fast_renderer(text)
+    if fast is not None:
+        return fast
+    from racesdsl.runtime.template_limits import MAX_SIZE, TemplateError
+
+    try:
+        tpl = template_environment().from_string(text)
+    except Exception as exc:  # `check` rejects what does not compile; stay a spec error regardless
+        raise TemplateError(f"{where} does not compile: {type(exc).__name__}: {exc}") from None
+    run = tpl.root_render_func
+
+    def render(values: Mapping[str, Any]) -> str:
+        try:
+            out = "".join(run(tpl.new_context(values)))
+        except TemplateError as exc:
+            raise TemplateError(f"{where}: {exc}") from None
+        except Exception as exc:  # whatever the template did wrong, it is the spec's bug
+            raise TemplateError(f"{where} failed: {type(exc).__name__}: {exc}") from None
+        if len(out) > MAX_SIZE:
+            raise TemplateError(f"{where} renders {len(out):,} characters, over the limit of {MAX_SIZE:,}")
+        return out
+
+    return render
 
 
-def compile_template(text: str) -> Callable[..., str]:
-    """A template's `render`, compiled once (rendering is on the per-instance path)."""
-    return fast_renderer(text) or template_environment().from_string(text).render
-
-
+# Names jinja2 gives a meaning of its own (`{{ self }}`, a global): rendered by jinja2, which
+# reports them properly when they are not a value passed in.
+_JINJA_NAMES = frozenset({"self", "loop", "caller", "varargs", "kwargs", "range", "dict", "cycler",
+                          "joiner", "namespace", "lipsum"})
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -106,7 +140,7 @@ def fast_renderer(text: str) -> Callable[[Mapping[str, Any]], str] | None:
     the template uses anything more. Both print a value with `str()`."""
     pieces = _PLACEHOLDER.split(text)
     literals, names = pieces[0::2], pieces[1::2]
-    if any(mark in lit for lit in literals for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
+    if _JINJA_NAMES.intersection(names) or any(mark in lit for lit in literals for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
         return None
     escaped = [lit.replace("{", "{{").replace("}", "}}") for lit in literals]
     fmt = escaped[0] + "".join(f"{{{name}}}{lit}" for name, lit in zip(names, escaped[1:], strict=True))
