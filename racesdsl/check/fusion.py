@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
@@ -19,9 +20,9 @@ from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.check.stage_args import labelled_refs, value_problem, with_args
 from racesdsl.check.templates import template_source
-from racesdsl.check.typeexpr import TypeContext, resolve_type
+from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
-from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
+from racesdsl.ir import CompositeInfo, EnvInfo, Knob, NestedKnobs, Signature, StageInfo
 from racesdsl.runtime import types as T
 from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
@@ -32,6 +33,7 @@ MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
 SELECT_POOL = 8
 _FILTERS = "|".join(RUNTIME_FILTERS)  # they print a described value as its words
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_KNOBS_LISTED = 12  # a nested composite can have 2**n knobs: list a few
 
 
 @dataclass
@@ -48,7 +50,7 @@ class _Walk:
     """Per-composite state: occurrence counts for labels and the knobs found."""
 
     counts: Counter = field(default_factory=Counter)
-    knobs: list[Knob] = field(default_factory=list)
+    knobs: list[Knob | NestedKnobs] = field(default_factory=list)
 
     def label(self, name: str) -> str:
         self.counts[name] += 1
@@ -116,7 +118,7 @@ class FusionChecker:
             info = self._with_knobs(info, sym, node)
         if info is None:
             return StageInfo(node, label, None), None
-        walk.knobs.extend(Knob(f"{label}.{k.name}", k.env, k.param, k.range) for k in info.knobs)
+        walk.knobs.append(NestedKnobs(label, info))
         stage = StageInfo(node, label, info, output=info.signature.output)
         if incoming is not None:
             fed = self._destructure(incoming, [n for n, _ in info.signature.inputs], node, sym.name)
@@ -129,17 +131,18 @@ class FusionChecker:
     def _with_knobs(self, info: CompositeInfo, sym: Symbol, node: A.StageRef) -> CompositeInfo | None:
         """`top3(sort_list.n=5)`: the composite with those knobs fixed or narrowed, checked
         afresh (its signature and knobs follow), as if its definition said `sort_list(n=5)`."""
-        knobs = {k.name: k for k in info.knobs}
         pushed: dict[str, list[A.ParamArg]] = {}
         if self._set_twice(node, sym.name):
             return None
         for arg in node.args:
             name = ".".join(arg.name)
-            knob = knobs.get(name)
+            knob = info.knob(name)
             if knob is None:
+                some = [k.name for k in islice(info.iter_knobs(), _KNOBS_LISTED + 1)]
+                listed = ", ".join(some[:_KNOBS_LISTED]) + (", ..." if len(some) > _KNOBS_LISTED else "")
                 self.diags.append(error("E0307", f"composite `{sym.name}` has no knob `{name}`", arg.span,
-                                        did_you_mean(name, list(knobs)),
-                                        "its knobs: " + (", ".join(knobs) or "none")))
+                                        did_you_mean(name, _near_knobs(info, name)),
+                                        "its knobs: " + (listed or "none")))
                 return None
             lo = constant_value(arg.lo)
             hi = lo if arg.hi is None else constant_value(arg.hi)
@@ -342,6 +345,11 @@ class FusionChecker:
             return stage, None
         inputs = tuple((str(i), _input_type(s)) for i, s in enumerate(sigs))
         output = T.TTuple(tuple(s.output for s in sigs))
+        problem = too_large(output) or too_large(T.TRecord(inputs))
+        if problem is not None:  # parts are shared, but printing or sampling writes them out
+            self.diags.append(error("E0321", f"the values of this `par` are too large: its type {problem}",
+                                    node.span, "a `par` of `par`s doubles its type at every level"))
+            return stage, None
         stage.output = output
         return stage, Signature(inputs, output, all(s.exact for s in sigs), True)
 
@@ -389,3 +397,20 @@ def _input_type(sig: Signature) -> T.TType:
         return sig.inputs[0][1]
     return T.TRecord(sig.inputs)
 
+
+def _near_knobs(info: CompositeInfo, name: str) -> list[str]:
+    """Candidate knob names for a did-you-mean, without listing all of them: follow
+    `name` down the nested composites as far as its labels match, then offer the
+    knobs found there (a few of each nested composite's), under the prefix walked so far."""
+    prefix = ""
+    while True:
+        rest = name[len(prefix):]
+        nested = next((p for p in info.knob_parts if isinstance(p, NestedKnobs) and rest.startswith(p.label + ".")),
+                      None)
+        if nested is None:
+            names: list[str] = []
+            for p in info.knob_parts:
+                knobs = [p] if isinstance(p, Knob) else islice(p.info.iter_knobs(f"{p.label}."), _KNOBS_LISTED)
+                names.extend(prefix + k.name for k in knobs)
+            return names
+        info, prefix = nested.info, prefix + nested.label + "."
