@@ -28,7 +28,7 @@ _PYREF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z
 def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> EnvInfo:
     """Check a base env; every problem becomes a diagnostic, never an exception."""
     _check_clause_counts(decl, diags)
-    ctx = TypeContext(scope, {}, frozenset(), diags)
+    ctx = TypeContext(scope, {}, frozenset(), diags, known=frozenset(p.name for p in decl.params))
     params = _check_params(decl, ctx, diags)
     ranges = {p.name: p.range for p in params.values() if p.range is not None}
     pctx = ctx.with_params(ranges, report=True)

@@ -12,13 +12,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import islice
 
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.check.stage_args import labelled_refs, value_problem, with_args
+from racesdsl.check.stage_args import (
+    knob_listing,
+    labelled_refs,
+    near_knobs,
+    set_twice_help,
+    value_problem,
+    with_args,
+)
 from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
@@ -33,7 +39,6 @@ MIN_STAGES = {"seq": 2, "par": 2, "sort": 2, "select": 1}
 SELECT_POOL = 8
 _FILTERS = "|".join(RUNTIME_FILTERS)  # they print a described value as its words
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-_KNOBS_LISTED = 12  # a nested composite can have 2**n knobs: list a few
 
 
 @dataclass
@@ -138,11 +143,8 @@ class FusionChecker:
             name = ".".join(arg.name)
             knob = info.knob(name)
             if knob is None:
-                some = [k.name for k in islice(info.iter_knobs(), _KNOBS_LISTED + 1)]
-                listed = ", ".join(some[:_KNOBS_LISTED]) + (", ..." if len(some) > _KNOBS_LISTED else "")
                 self.diags.append(error("E0307", f"composite `{sym.name}` has no knob `{name}`", arg.span,
-                                        did_you_mean(name, _near_knobs(info, name)),
-                                        "its knobs: " + (listed or "none")))
+                                        did_you_mean(name, near_knobs(info, name)), "its knobs: " + knob_listing(info)))
                 return None
             lo = constant_value(arg.lo)
             hi = lo if arg.hi is None else constant_value(arg.hi)
@@ -209,9 +211,11 @@ class FusionChecker:
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
         fixed: dict[str, T.Interval] = {}
-        self._set_twice(node, env.name)
+        twice = self._set_twice(node, env.name)
         for arg in node.args:
             pname = ".".join(arg.name)
+            if twice and pname in fixed:  # reported (E0319): the first value holds
+                continue
             p = env.params.get(pname)
             if p is None:
                 self.diags.append(error("E0307", f"env `{env.name}` has no param `{pname}`", arg.span,
@@ -233,13 +237,13 @@ class FusionChecker:
 
     def _set_twice(self, node: A.StageRef, name: str) -> bool:
         """`sort_list(n=5, n=6)`: the last would silently win, so it is an error (E0319)."""
-        seen: set[tuple[str, ...]] = set()
+        seen: dict[tuple[str, ...], A.ParamArg] = {}
         for arg in node.args:
             if arg.name in seen:
                 self.diags.append(error("E0319", f"`{'.'.join(arg.name)}` is set twice at `{name}`", arg.span,
-                                        "keep one value, or give a range: `n=5..6`"))
+                                        set_twice_help(seen[arg.name], arg)))
                 return True
-            seen.add(arg.name)
+            seen[arg.name] = arg
         return False
 
     def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
@@ -397,20 +401,3 @@ def _input_type(sig: Signature) -> T.TType:
         return sig.inputs[0][1]
     return T.TRecord(sig.inputs)
 
-
-def _near_knobs(info: CompositeInfo, name: str) -> list[str]:
-    """Candidate knob names for a did-you-mean, without listing all of them: follow
-    `name` down the nested composites as far as its labels match, then offer the
-    knobs found there (a few of each nested composite's), under the prefix walked so far."""
-    prefix = ""
-    while True:
-        rest = name[len(prefix):]
-        nested = next((p for p in info.knob_parts if isinstance(p, NestedKnobs) and rest.startswith(p.label + ".")),
-                      None)
-        if nested is None:
-            names: list[str] = []
-            for p in info.knob_parts:
-                knobs = [p] if isinstance(p, Knob) else islice(p.info.iter_knobs(f"{p.label}."), _KNOBS_LISTED)
-                names.extend(prefix + k.name for k in knobs)
-            return names
-        info, prefix = nested.info, prefix + nested.label + "."

@@ -26,6 +26,7 @@ class TypeContext:
     narrow: frozenset[str] = frozenset()
     diags: list[Diagnostic] | None = None  # None: evaluate silently (already reported)
     poisoned: frozenset[str] = frozenset()  # params whose own declaration failed
+    known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -33,7 +34,7 @@ class TypeContext:
 
     def with_params(self, params: Mapping[str, T.Interval], narrow: frozenset[str] = frozenset(),
                     report: bool = False) -> TypeContext:
-        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned)
+        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known)
 
 
 class _Unknown(Exception):
@@ -94,8 +95,9 @@ def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
             if name in ctx.poisoned:
                 raise _Unknown(name)
             ctx.report(error("E0501", f"unknown name `{name}` in a bound", expr.span,
-                             did_you_mean(name, list(ctx.params)), "bounds may only use the env's numeric params"))
-            return None
+                             did_you_mean(name, [*ctx.params, *ctx.known]),
+                             "bounds may only use the env's numeric params"))
+            raise _Unknown(name)  # reported: the type is unknown, not unbounded
         case A.UnaryOp(op="-", operand=x):
             inner = eval_bound(x, ctx)
             return None if inner is None else -inner
