@@ -79,7 +79,7 @@ def eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
     """The interval of values a bound expression takes over the param ranges."""
     value = _eval_bound(expr, ctx)
     if value is not None and any(isinstance(x, int) and abs(x) > MAX_BOUND for x in (value.lo, value.hi)):
-        ctx.report(error("E0109", "this bound is too large", expr.span,
+        ctx.report(error("E0109", "this integer bound is too large", expr.span,
                          "integer bounds of a type lie within -2**256..2**256"))
         raise _Unknown("bound")
     return value
@@ -282,5 +282,5 @@ def too_large(t: T.TType) -> str | None:
     if depth > MAX_TYPE_DEPTH:
         return f"nests {depth} deep"
     if nodes > MAX_TYPE_NODES:
-        return f"has {nodes} parts written out"
+        return f"has {nodes:,} parts when written out"
     return None
