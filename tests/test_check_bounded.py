@@ -10,10 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from typegen import types
 
 import racesdsl
 from racesdsl.check import fusion
 from racesdsl.check.pipeline import check_text
+from racesdsl.runtime.limits import extent
+from racesdsl.runtime.types import TList, TRecord, TSet, TTuple, TType
 
 
 def codes(text: str) -> list[str]:
@@ -177,3 +181,26 @@ def test_cli_check_and_sample_exit_1_not_3(tmp_path: Path, name: str) -> None:
                               text=True, timeout=120)
         assert done.returncode == 1, (args, done.stderr[-2000:])
         assert "internal error" not in done.stderr
+
+
+# ------------------------------------------------------- the size measures
+
+
+def _naive_extent(t: TType) -> tuple[int, int]:
+    kids = {TList: lambda: [t.elem], TSet: lambda: [t.elem], TTuple: lambda: list(t.items),
+            TRecord: lambda: [ft for _, ft in t.fields]}.get(type(t), list)()
+    sizes = [_naive_extent(k) for k in kids]
+    return 1 + sum(n for n, _ in sizes), 1 + max((d for _, d in sizes), default=0)
+
+
+@given(types())
+def test_extent_counts_the_type_written_out(t: TType) -> None:
+    assert extent(t) == _naive_extent(t)
+    shared = TTuple((t, t, t))  # one object three times: counted three times, walked once
+    assert extent(shared) == (1 + 3 * _naive_extent(t)[0], 1 + _naive_extent(t)[1])
+
+
+def test_a_folded_constant_too_long_to_print_is_not_a_constant() -> None:
+    """`9...9 * 9...9` (6,000 digits) as a default: Python cannot even print it."""
+    long = "9" * 3000
+    assert codes(env("Int[0..p]", params=f"    param p: Int[0..9] = {long} * {long}\n")) == ["E0303"]
