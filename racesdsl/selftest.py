@@ -11,7 +11,8 @@ problem with the seed that reproduces it:
 - deterministic: a seed gives the same instance twice, and again from a fresh load;
 - output_type: reference answers inhabit the output type (a failing solver lands here);
 - inputs: sampled inputs inhabit their types and satisfy every `where`;
-- param_ends: sampling works at both ends of every numeric param (every Bool/Enum value);
+- param_ends: sampling works at both ends of every numeric param (every Bool/Enum value),
+  the params whose ranges depend on it moved along into range (selftest_params.py);
 - prompt_leak (warning): the prompt shows a non-trivial answer verbatim;
 - timeout: the env's checks did not finish within `timeout` seconds (a solver, sampler
   or verifier that never returns); its remaining checks are skipped, the others run.
