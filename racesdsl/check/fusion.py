@@ -13,18 +13,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from racesdsl.check import stage_args as S
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.check.stage_args import (
-    knob_listing,
-    labelled_refs,
-    near_knobs,
-    set_twice_help,
-    value_problem,
-    with_args,
-)
 from racesdsl.check.templates import template_source
 from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
@@ -144,19 +137,19 @@ class FusionChecker:
             knob = info.knob(name)
             if knob is None:
                 self.diags.append(error("E0307", f"composite `{sym.name}` has no knob `{name}`", arg.span,
-                                        did_you_mean(name, near_knobs(info, name)), "its knobs: " + knob_listing(info)))
+                                        did_you_mean(name, S.near_knobs(info, name)), "its knobs: " + S.knob_listing(info)))
                 return None
             lo = constant_value(arg.lo)
             hi = lo if arg.hi is None else constant_value(arg.hi)
             param = self.envs[knob.env].params[knob.param]
-            why = value_problem(param, knob.range, lo, hi, arg.hi is not None)
+            why = S.value_problem(param, knob.range, lo, hi, arg.hi is not None)
             if why is not None:  # checked here, against the knob: the definition must not be rechecked with it
                 self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` {why}", arg.span))
                 return None
             stage, _, rest = name.partition(".")
             pushed.setdefault(stage, []).append(A.ParamArg(tuple(rest.split(".")), arg.lo, arg.hi, span=arg.span))
-        refs = labelled_refs(info.root)
-        body = with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
+        refs = S.labelled_refs(info.root)
+        body = S.with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
         name = print_comp(A.StageRef((info.decl.name,), node.args, None, True))  # `top3(sort_list.n=5)`
         return self.composite(A.ComposeDecl(name, info.decl.doc, body, span=info.decl.span), info.module)
 
@@ -224,7 +217,7 @@ class FusionChecker:
                 continue
             lo = constant_value(arg.lo)
             hi = constant_value(arg.hi) if arg.hi is not None else lo
-            why = value_problem(p, p.range, lo, hi, arg.hi is not None)
+            why = S.value_problem(p, p.range, lo, hi, arg.hi is not None)
             if why is not None:
                 note = None if p.range is None else f"its default is {p.default}"
                 self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` {why}", arg.span, None,
@@ -241,7 +234,7 @@ class FusionChecker:
         for arg in node.args:
             if arg.name in seen:
                 self.diags.append(error("E0319", f"`{'.'.join(arg.name)}` is set twice at `{name}`", arg.span,
-                                        set_twice_help(seen[arg.name], arg)))
+                                        S.set_twice_help(seen[arg.name], arg)))
                 return True
             seen[arg.name] = arg
         return False
@@ -349,10 +342,9 @@ class FusionChecker:
             return stage, None
         inputs = tuple((str(i), _input_type(s)) for i, s in enumerate(sigs))
         output = T.TTuple(tuple(s.output for s in sigs))
-        problem = too_large(output) or too_large(T.TRecord(inputs))
-        if problem is not None:  # parts are shared, but printing or sampling writes them out
-            self.diags.append(error("E0321", f"the values of this `par` are too large: its type {problem}",
-                                    node.span, "a `par` of `par`s doubles its type at every level"))
+        if problem := too_large(output) or too_large(T.TRecord(inputs)):  # printing writes shared parts out
+            self.diags.append(error("E0321", f"this `par`'s type {problem}", node.span,
+                                    "a `par` of `par`s doubles its type at every level"))
             return stage, None
         stage.output = output
         return stage, Signature(inputs, output, all(s.exact for s in sigs), True)
