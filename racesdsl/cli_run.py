@@ -312,6 +312,7 @@ def test_(
     if not math.isfinite(timeout):
         raise _fail(f"--timeout takes a number of seconds (0 for no limit), got {timeout}", EXIT_USAGE)
     with guard(debug):
+        from racesdsl.diagnostics import did_you_mean
         from racesdsl.parallel import default_workers, selftest
         from racesdsl.selftest import render_table
 
@@ -319,7 +320,10 @@ def test_(
         try:
             names = [program[e].qualname for e in env] if env else list(program.roots)
         except KeyError as exc:
-            raise _fail(f"no environment {exc}", EXIT_USAGE) from None
+            wanted = str(exc.args[0])
+            known = [*program, *(q.rsplit(".", 1)[-1] for q in program.roots)]
+            hint = did_you_mean(wanted, known)
+            raise _fail(f"no environment `{wanted}`" + (f"; {hint}" if hint else ""), EXIT_USAGE) from None
         with progress_bar("self-test", len(names)) as advance:
             done = [0]
 

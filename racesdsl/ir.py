@@ -6,6 +6,7 @@ spans, expressions and templates."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from racesdsl.runtime.types import Interval, TType
@@ -94,6 +95,16 @@ class StageInfo:
     output: TType | None = None
 
 
+@dataclass(frozen=True)
+class NestedKnobs:
+    """A named composite used as a stage: its knobs appear in ours as `label.knob`.
+    Kept as a reference, not copied, so a chain of composites each using the
+    previous one twice is checked in linear time although it has 2**n knobs."""
+
+    label: str
+    info: CompositeInfo
+
+
 @dataclass(eq=False)
 class CompositeInfo:
     """A checked `compose` declaration."""
@@ -102,12 +113,39 @@ class CompositeInfo:
     decl: A.ComposeDecl
     root: StageInfo
     signature: Signature
-    knobs: list[Knob]
+    knob_parts: list[Knob | NestedKnobs]  # in stage order
     module: object = None  # racesdsl.check.resolve.ModuleScope declaring it
 
     @property
     def name(self) -> str:
         return self.decl.name
+
+    @property
+    def knobs(self) -> list[Knob]:
+        """Every knob, flattened: as many as the composite has base stages, which
+        nesting can make exponential in the text's size; prefer `knob()`/`iter_knobs()`."""
+        return list(self.iter_knobs())
+
+    def iter_knobs(self, prefix: str = "") -> Iterator[Knob]:
+        for part in self.knob_parts:
+            if isinstance(part, Knob):
+                yield Knob(prefix + part.name, part.env, part.param, part.range) if prefix else part
+            else:
+                yield from part.info.iter_knobs(f"{prefix}{part.label}.")
+
+    def knob(self, name: str) -> Knob | None:
+        """The knob called `name` (`pair.gcd2#2.hi`), found in time linear in the nesting depth."""
+        info, prefix = self, ""
+        while True:
+            rest = name[len(prefix):]
+            own = next((k for k in info.knob_parts if isinstance(k, Knob) and k.name == rest), None)
+            if own is not None:
+                return Knob(name, own.env, own.param, own.range)
+            nested = next((n for n in info.knob_parts if isinstance(n, NestedKnobs)
+                           and rest.startswith(n.label + ".")), None)
+            if nested is None:
+                return None
+            info, prefix = nested.info, prefix + nested.label + "."
 
 
 @dataclass

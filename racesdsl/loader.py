@@ -12,13 +12,14 @@ import pickle
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from typeguard import typechecked
 
 from racesdsl.check.pipeline import check_paths
 from racesdsl.codegen.module import module_source
 from racesdsl.errors import SpecError
-from racesdsl.ir import CompositeInfo, EnvInfo, StageInfo
+from racesdsl.ir import CompositeInfo, EnvInfo, Knob, NestedKnobs, StageInfo
 from racesdsl.ir import Program as CheckedProgram
 from racesdsl.runtime.composite import Composite, Stage
 from racesdsl.runtime.env import Environment
@@ -102,18 +103,60 @@ def from_specs(paths: tuple[str, ...], search_path: tuple[str, ...], digest: str
     return env
 
 
+class KnobTable(Mapping[str, Any]):
+    """A composite's knob defaults or ranges, flattened on first use. A named
+    composite used as a stage contributes its own table under `label.`, by
+    reference: a chain of composites each using the previous one twice has
+    2**n knobs, and loading it must not enumerate them (sampling it does)."""
+
+    def __init__(self, parts: list[tuple[str, Any, bool]]) -> None:
+        self._parts = parts  # (name, value, False) for a knob, (prefix, KnobTable, True) for a nested table
+        self._flat: dict[str, Any] | None = None
+
+    def _table(self) -> dict[str, Any]:
+        if self._flat is None:
+            flat: dict[str, Any] = {}
+            for name, value, nested in self._parts:
+                if nested:
+                    flat.update((name + k, v) for k, v in value.items())
+                else:
+                    flat[name] = value
+            self._flat = flat
+        return self._flat
+
+    def __getitem__(self, name: str) -> Any:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:  # generated packages write the table out as a dict literal
+        return repr(self._table())
+
+
 def build_composite(info: CompositeInfo, envs: dict, built: dict[str, Composite]) -> Composite:
     """A runtime composite from the checked IR (named composites are built once)."""
     if info.qualname not in built:
-        knob_defaults, knob_ranges = {}, {}
-        for knob in info.knobs:
-            knob_defaults[knob.name], knob_ranges[knob.name] = _knob_default(info, knob, envs)
+        defaults: list[tuple[str, Any, bool]] = []
+        ranges: list[tuple[str, Any, bool]] = []
+        for part in info.knob_parts:
+            if isinstance(part, NestedKnobs):
+                nested = build_composite(part.info, envs, built)
+                defaults.append((part.label + ".", nested.knob_defaults, True))
+                ranges.append((part.label + ".", nested.knob_ranges, True))
+            else:
+                default, bounds = _knob_default(part, envs)
+                defaults.append((part.name, default, False))
+                ranges.append((part.name, bounds, False))
         built[info.qualname] = _build_op(info.qualname, info.decl.doc or "", info.root, envs, built,
-                                         knob_defaults, knob_ranges)
+                                         KnobTable(defaults), KnobTable(ranges))
     return built[info.qualname]
 
 
-def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
+def _knob_default(knob: Knob, envs: dict) -> tuple:
     env = envs[knob.env]
     default = next(p.default for p in env.params if p.name == knob.param)
     if knob.range is None:
@@ -122,8 +165,8 @@ def _knob_default(info: CompositeInfo, knob, envs: dict) -> tuple:
     return min(max(default, lo), hi), (lo, hi)
 
 
-def _build_op(qualname: str, doc: str, node: StageInfo, envs: dict, built: dict, knob_defaults: dict,
-              knob_ranges: dict) -> Composite:
+def _build_op(qualname: str, doc: str, node: StageInfo, envs: dict, built: dict, knob_defaults: Mapping,
+              knob_ranges: Mapping) -> Composite:
     if isinstance(node.ref, A.StageRef):  # `compose long = sort_list(n=8..12)`: a preset of one stage
         stage = _build_stage(node, envs, built)
         if isinstance(stage.env, Composite):  # an alias of another composite is that composite

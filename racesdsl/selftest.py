@@ -11,7 +11,8 @@ problem with the seed that reproduces it:
 - deterministic: a seed gives the same instance twice, and again from a fresh load;
 - output_type: reference answers inhabit the output type (a failing solver lands here);
 - inputs: sampled inputs inhabit their types and satisfy every `where`;
-- param_ends: sampling works at both ends of every numeric param (every Bool/Enum value);
+- param_ends: sampling works at both ends of every numeric param (every Bool/Enum value),
+  the params whose ranges depend on it moved along into range (selftest_params.py);
 - prompt_leak (warning): the prompt shows a non-trivial answer verbatim;
 - timeout: the env's checks did not finish within `timeout` seconds (a solver, sampler
   or verifier that never returns); its remaining checks are skipped, the others run.
@@ -25,7 +26,6 @@ get the checks that need no types: reference, deterministic, the empty completio
 from __future__ import annotations
 
 import json
-import math
 import signal
 import threading
 import time
@@ -42,6 +42,7 @@ from racesdsl.runtime.score import brief
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
 from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
+from racesdsl.selftest_params import end_assignments
 from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
 __all__ = ["CHECKS", "DEFAULT_TIMEOUT", "EnvReport", "Issue", "Report", "render_table", "run_selftest"]
@@ -366,20 +367,14 @@ class _Tester:
                 return
 
     def param_ends(self) -> None:
-        defaults = self.env.resolve_params()
-        ranges = self.env.types(defaults).params
-        for p in self.env.params:
-            for value in _ends(ranges[p.name], p.default):
-                try:
-                    self.env.resolve_params({p.name: value})
-                except ParamError:  # outside the range another param's value allows: not an end
-                    continue
-                self.report.checks["param_ends"] += 1
-                for seed in range(min(self.seeds, END_SEEDS)):  # the first failure says enough
-                    why = self.at_end(seed, {p.name: value})
-                    if why is not None:
-                        self.fail("param_ends", seed, f"at {p.name}={brief(value)}: {why}")
-                        break
+        for params in end_assignments(self.env):
+            self.report.checks["param_ends"] += 1
+            shown = ", ".join(f"{n}={brief(v)}" for n, v in params.items())
+            for seed in range(min(self.seeds, END_SEEDS)):  # the first failure says enough
+                why = self.at_end(seed, params)
+                if why is not None:
+                    self.fail("param_ends", seed, f"at {shown}: {why}")
+                    break
 
     def at_end(self, seed: int, params: dict[str, Any]) -> str | None:
         try:
@@ -388,15 +383,6 @@ class _Tester:
         except (Exception, SystemExit) as exc:
             return _describe(exc)
         return None if score.value == 1.0 else f"the reference answer scored {score.value:g}: {score.reason}"
-
-
-def _ends(t: TType, default: Any) -> list[Any]:
-    """The extreme values of a param type other than its default (every value of Bool/Enum)."""
-    ends: list[Any] = [False, True] if isinstance(t, TBool) else list(t.values) if isinstance(t, TEnum) else []
-    if isinstance(t, TInt | TFloat) and t.range.bounded:
-        lo, hi = t.range.lo, t.range.hi
-        ends = [math.ceil(lo), math.floor(hi)] if isinstance(t, TInt) else [float(lo), float(hi)]
-    return [v for v in dict.fromkeys(ends) if v != default or type(v) is not type(default)]
 
 
 def _differences(a: Instance, b: Instance) -> str:

@@ -9,9 +9,10 @@ from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import constant_value, infer
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import check_template
-from racesdsl.check.typeexpr import TypeContext, resolve_type, type_names
+from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large, type_names
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error, warning
 from racesdsl.ir import EnvInfo, InputInfo, ParamInfo
+from racesdsl.runtime import limits as L
 from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 
@@ -27,7 +28,7 @@ _PYREF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z
 def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> EnvInfo:
     """Check a base env; every problem becomes a diagnostic, never an exception."""
     _check_clause_counts(decl, diags)
-    ctx = TypeContext(scope, {}, frozenset(), diags)
+    ctx = TypeContext(scope, {}, frozenset(), diags, known=frozenset(p.name for p in decl.params))
     params = _check_params(decl, ctx, diags)
     ranges = {p.name: p.range for p in params.values() if p.range is not None}
     pctx = ctx.with_params(ranges, report=True)
@@ -40,16 +41,19 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
             diags.append(error("E0203", f"`{clause.name}` is declared twice in env `{decl.name}`", clause.span))
             continue
         seen.add(clause.name)
-        itype = resolve_type(clause.type, pctx)
+        itype = _sized(resolve_type(clause.type, pctx), f"input `{clause.name}`", clause.type.span, diags)
         if sampler is None and not T.is_bounded(itype):
             diags.append(error(
                 "E0302", f"input `{clause.name}` has the unbounded type {T.show(itype)}", clause.type.span,
                 "give it an interval or a length, e.g. `Int[0..100]` or `List[Int[0..9], len=1..10]`",
                 "or provide a sampler: `sample python \"module:function\"`"))
+        elif sampler is None:
+            itype = _samplable(itype, clause, diags)
         inputs.append(InputInfo(clause.name, clause.type, itype))
 
     out_clause = decl.first(A.OutputClause)
-    output = resolve_type(out_clause.type, pctx) if out_clause else T.TAny()
+    output = _sized(resolve_type(out_clause.type, pctx), "the output", out_clause.type.span, diags) \
+        if out_clause else T.TAny()
     scope_types: dict[str, T.TType] = {i.name: i.type for i in inputs}
     scope_types.update({p.name: p.type for p in params.values()})
     for failed in decl.params:  # a param whose declaration failed is still a known name
@@ -92,6 +96,32 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
                    output, verify, answer)
 
 
+def _sized(t: T.TType, what: str, span: A.Span, diags: list[Diagnostic]) -> T.TType:
+    """`t`, or `TAny` once reported if it is too large to print or sample (E0321)."""
+    problem = too_large(t)
+    if problem is None:
+        return t
+    diags.append(error("E0321", f"the type of {what} {problem}", span,
+                       f"a type written out in full may have {L.MAX_TYPE_NODES:,} parts and nest {L.MAX_TYPE_DEPTH} deep"))
+    return T.TAny()
+
+
+def _samplable(t: T.TType, clause: A.InputClause, diags: list[Diagnostic]) -> T.TType:
+    """A bounded input type, or `TAny` once reported if its sampler would run for ever (E0320)."""
+    longest, size = L.longest(t), L.value_size(t)
+    if longest > L.MAX_LENGTH:
+        why = f"can be {longest:,} long"
+    elif size > L.MAX_VALUE_SIZE:
+        why = f"can hold {size:,} values"
+    else:
+        return t
+    diags.append(error("E0320", f"input `{clause.name}` {why}, too large to sample", clause.type.span,
+                       f"lists, sets and strings are sampled at most {L.MAX_LENGTH:,} long, "
+                       f"and {L.MAX_VALUE_SIZE:,} values in all: narrow the `len=` bounds (and the params they read)",
+                       "or provide a sampler: `sample python \"module:function\"`"))
+    return T.TAny()
+
+
 def _check_clause_counts(decl: A.EnvDecl, diags: list[Diagnostic]) -> None:
     for kind in _ONCE:
         found = decl.clauses_of(kind)
@@ -130,27 +160,7 @@ def _check_params(decl: A.EnvDecl, ctx: TypeContext, diags: list[Diagnostic]) ->
         else:
             clauses[p.name] = p
     deps = {n: type_names(p.type) & set(clauses) for n, p in clauses.items()}
-    order: list[str] = []
-    state: dict[str, str] = {}
-    cyclic: set[str] = set()
-
-    def visit(n: str, trail: tuple[str, ...]) -> None:
-        if state.get(n) == "done":
-            return
-        if state.get(n) == "active":
-            cycle = trail[trail.index(n):]
-            cyclic.update(cycle)
-            diags.append(error("E0304", f"param bounds form a cycle: {' -> '.join(cycle + (n,))}",
-                               clauses[n].type.span, "bound one of them by constants"))
-            return
-        state[n] = "active"
-        for d in sorted(deps[n]):
-            visit(d, trail + (n,))
-        state[n] = "done"
-        order.append(n)
-
-    for n in clauses:
-        visit(n, ())
+    order, cyclic = _param_order(deps, clauses, diags)
     params: dict[str, ParamInfo] = {}
     ranges: dict[str, T.Interval] = {}
     defaults: dict[str, T.Interval] = {}
@@ -161,11 +171,11 @@ def _check_params(decl: A.EnvDecl, ctx: TypeContext, diags: list[Diagnostic]) ->
         clause = clauses[n]
         ptype = resolve_type(clause.type, ctx.with_params(ranges, report=True))
         kind = _param_kind(ptype)
-        if isinstance(ptype, T.TAny):
-            continue
         if kind is None:
-            diags.append(error("E0303", f"param `{n}` has type {T.show(ptype)}", clause.type.span,
-                               "params are bounded Int[..] or Float[..], Bool or Enum[..]"))
+            if not isinstance(ptype, T.TAny):
+                diags.append(error("E0303", f"param `{n}` has type {T.show(ptype)}", clause.type.span,
+                                   "params are bounded Int[..] or Float[..], Bool or Enum[..]"))
+            ctx.poisoned |= {n}  # reported once: the bounds that read it are unknown, not wrong
             continue
         default = constant_value(clause.default)
         at_defaults = resolve_type(clause.type, ctx.with_params({**ranges, **defaults}))
@@ -179,6 +189,41 @@ def _check_params(decl: A.EnvDecl, ctx: TypeContext, diags: list[Diagnostic]) ->
                 defaults[n] = T.Interval.point(default)
         params[n] = ParamInfo(n, kind, ptype, prange, default, clause)
     return {n: params[n] for n in clauses if n in params}
+
+
+def _param_order(deps: dict[str, set[str]], clauses: dict[str, A.ParamClause],
+                 diags: list[Diagnostic]) -> tuple[list[str], set[str]]:
+    """Params after the params their bounds read (a depth-first walk with an explicit
+    stack: a chain of a thousand params is fine), and those on a cycle (E0304)."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+    cyclic: set[str] = set()
+    for start in clauses:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        todo: list[list[str]] = [sorted(deps[start], reverse=True)]
+        state[start] = "active"
+        while path:
+            if not todo[-1]:
+                done = path.pop()
+                todo.pop()
+                state[done] = "done"
+                order.append(done)
+                continue
+            d = todo[-1].pop()
+            if state.get(d) == "done":
+                continue
+            if state.get(d) == "active":
+                cycle = path[path.index(d):]
+                cyclic.update(cycle)
+                diags.append(error("E0304", f"param bounds form a cycle: {' -> '.join([*cycle, d])}",
+                                   clauses[d].type.span, "bound one of them by constants"))
+                continue
+            state[d] = "active"
+            path.append(d)
+            todo.append(sorted(deps[d], reverse=True))
+    return order, cyclic
 
 
 def _default_fits(value: object, kind: str, t: T.TType) -> bool:

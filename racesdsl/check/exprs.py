@@ -361,6 +361,9 @@ def constant_value(expr: A.Expr) -> Constant | None:
     return None
 
 
+_FOLD_BITS = 13_000  # a folded integer has at most ~3,900 digits (MAX_INT_DIGITS is 4,000)
+
+
 def _fold(op: str, a: int | float, b: int | float) -> int | float | None:
     """Python's arithmetic on two constants; None where it would fail or overflow."""
     try:
@@ -377,4 +380,6 @@ def _fold(op: str, a: int | float, b: int | float) -> int | float | None:
         return None
     if isinstance(r, float) and (r != r or r in (float("inf"), float("-inf"))):
         return None
+    if isinstance(r, int) and r.bit_length() > _FOLD_BITS:
+        return None  # products of long literals: past what a message can print or an answer hold
     return r

@@ -13,15 +13,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from racesdsl.check import stage_args as S
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
-from racesdsl.check.stage_args import labelled_refs, value_problem, with_args
 from racesdsl.check.templates import template_source
-from racesdsl.check.typeexpr import TypeContext, resolve_type
+from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
-from racesdsl.ir import CompositeInfo, EnvInfo, Knob, Signature, StageInfo
+from racesdsl.ir import CompositeInfo, EnvInfo, Knob, NestedKnobs, Signature, StageInfo
 from racesdsl.runtime import types as T
 from racesdsl.runtime.templates import RUNTIME_FILTERS
 from racesdsl.syntax import ast as A
@@ -48,7 +48,7 @@ class _Walk:
     """Per-composite state: occurrence counts for labels and the knobs found."""
 
     counts: Counter = field(default_factory=Counter)
-    knobs: list[Knob] = field(default_factory=list)
+    knobs: list[Knob | NestedKnobs] = field(default_factory=list)
 
     def label(self, name: str) -> str:
         self.counts[name] += 1
@@ -116,7 +116,7 @@ class FusionChecker:
             info = self._with_knobs(info, sym, node)
         if info is None:
             return StageInfo(node, label, None), None
-        walk.knobs.extend(Knob(f"{label}.{k.name}", k.env, k.param, k.range) for k in info.knobs)
+        walk.knobs.append(NestedKnobs(label, info))
         stage = StageInfo(node, label, info, output=info.signature.output)
         if incoming is not None:
             fed = self._destructure(incoming, [n for n, _ in info.signature.inputs], node, sym.name)
@@ -129,29 +129,27 @@ class FusionChecker:
     def _with_knobs(self, info: CompositeInfo, sym: Symbol, node: A.StageRef) -> CompositeInfo | None:
         """`top3(sort_list.n=5)`: the composite with those knobs fixed or narrowed, checked
         afresh (its signature and knobs follow), as if its definition said `sort_list(n=5)`."""
-        knobs = {k.name: k for k in info.knobs}
         pushed: dict[str, list[A.ParamArg]] = {}
         if self._set_twice(node, sym.name):
             return None
         for arg in node.args:
             name = ".".join(arg.name)
-            knob = knobs.get(name)
+            knob = info.knob(name)
             if knob is None:
                 self.diags.append(error("E0307", f"composite `{sym.name}` has no knob `{name}`", arg.span,
-                                        did_you_mean(name, list(knobs)),
-                                        "its knobs: " + (", ".join(knobs) or "none")))
+                                        did_you_mean(name, S.near_knobs(info, name)), "its knobs: " + S.knob_listing(info)))
                 return None
             lo = constant_value(arg.lo)
             hi = lo if arg.hi is None else constant_value(arg.hi)
             param = self.envs[knob.env].params[knob.param]
-            why = value_problem(param, knob.range, lo, hi, arg.hi is not None)
+            why = S.value_problem(param, knob.range, lo, hi, arg.hi is not None)
             if why is not None:  # checked here, against the knob: the definition must not be rechecked with it
                 self.diags.append(error("E0308", f"knob `{name}` of `{sym.name}` {why}", arg.span))
                 return None
             stage, _, rest = name.partition(".")
             pushed.setdefault(stage, []).append(A.ParamArg(tuple(rest.split(".")), arg.lo, arg.hi, span=arg.span))
-        refs = labelled_refs(info.root)
-        body = with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
+        refs = S.labelled_refs(info.root)
+        body = S.with_args(info.decl.body, {id(refs[stage]): args for stage, args in pushed.items()})
         name = print_comp(A.StageRef((info.decl.name,), node.args, None, True))  # `top3(sort_list.n=5)`
         return self.composite(A.ComposeDecl(name, info.decl.doc, body, span=info.decl.span), info.module)
 
@@ -206,9 +204,11 @@ class FusionChecker:
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
         fixed: dict[str, T.Interval] = {}
-        self._set_twice(node, env.name)
+        twice = self._set_twice(node, env.name)
         for arg in node.args:
             pname = ".".join(arg.name)
+            if twice and pname in fixed:  # reported (E0319): the first value holds
+                continue
             p = env.params.get(pname)
             if p is None:
                 self.diags.append(error("E0307", f"env `{env.name}` has no param `{pname}`", arg.span,
@@ -217,7 +217,7 @@ class FusionChecker:
                 continue
             lo = constant_value(arg.lo)
             hi = constant_value(arg.hi) if arg.hi is not None else lo
-            why = value_problem(p, p.range, lo, hi, arg.hi is not None)
+            why = S.value_problem(p, p.range, lo, hi, arg.hi is not None)
             if why is not None:
                 note = None if p.range is None else f"its default is {p.default}"
                 self.diags.append(error("E0308", f"param `{pname}` of `{env.name}` {why}", arg.span, None,
@@ -230,13 +230,13 @@ class FusionChecker:
 
     def _set_twice(self, node: A.StageRef, name: str) -> bool:
         """`sort_list(n=5, n=6)`: the last would silently win, so it is an error (E0319)."""
-        seen: set[tuple[str, ...]] = set()
+        seen: dict[tuple[str, ...], A.ParamArg] = {}
         for arg in node.args:
             if arg.name in seen:
                 self.diags.append(error("E0319", f"`{'.'.join(arg.name)}` is set twice at `{name}`", arg.span,
-                                        "keep one value, or give a range: `n=5..6`"))
+                                        S.set_twice_help(seen[arg.name], arg)))
                 return True
-            seen.add(arg.name)
+            seen[arg.name] = arg
         return False
 
     def _destructure(self, incoming: Incoming, inputs: list[str], node: A.StageRef,
@@ -342,6 +342,10 @@ class FusionChecker:
             return stage, None
         inputs = tuple((str(i), _input_type(s)) for i, s in enumerate(sigs))
         output = T.TTuple(tuple(s.output for s in sigs))
+        if problem := too_large(output) or too_large(T.TRecord(inputs)):  # printing writes shared parts out
+            self.diags.append(error("E0321", f"this `par`'s type {problem}", node.span,
+                                    "a `par` of `par`s doubles its type at every level"))
+            return stage, None
         stage.output = output
         return stage, Signature(inputs, output, all(s.exact for s in sigs), True)
 

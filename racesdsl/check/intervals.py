@@ -84,7 +84,10 @@ def _corners(x: Interval, y: Interval, f: Callable[[Number, Number], Number]) ->
 
 
 def _nonzero_parts(y: Interval, integral: bool) -> list[Interval] | None:
-    """The divisor without zero (which raises, so yields no value); None if unboundable."""
+    """The divisor without zero (which raises, so yields no value); None if unboundable
+    (or empty: an empty divisor, left by a reported error, yields no value either)."""
+    if y.empty:
+        return None
     if not y.contains_value(0):
         return [y]
     if not integral:

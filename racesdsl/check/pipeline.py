@@ -14,7 +14,7 @@ from typeguard import typechecked
 from racesdsl.check.envs import check_env
 from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.resolve import ModuleScope, load, unused_import_warnings
-from racesdsl.check.typeexpr import TypeContext, resolve_type
+from racesdsl.check.typeexpr import resolve_aliases
 from racesdsl.diagnostics import Diagnostic
 from racesdsl.ir import Program
 from racesdsl.syntax import ast as A
@@ -42,8 +42,9 @@ def check_paths(paths: Sequence[str | Path], search_path: Sequence[str | Path] =
     diags = list(loaded.diagnostics)
     program = Program()
     modules = [m for m in loaded.modules if m.ast is not None]
-    for scope in modules:
+    for scope in modules:  # first, so every env and alias finds the aliases it uses resolved
         _check_aliases(scope, diags)
+    for scope in modules:
         for decl in scope.ast.decls:
             if isinstance(decl, A.EnvDecl) and scope.own.get(decl.name, None) and scope.own[decl.name].decl is decl:
                 info = check_env(decl, scope, diags)
@@ -77,7 +78,6 @@ def check_text(text: str, file: str = "spec.races", search_path: Sequence[str | 
 
 
 def _check_aliases(scope: ModuleScope, diags: list[Diagnostic]) -> None:
-    ctx = TypeContext(scope, {}, frozenset(), diags)
     for decl in scope.ast.decls:
-        if isinstance(decl, A.TypeDecl):
-            resolve_type(decl.type, ctx, (f"{scope.name}.{decl.name}",))
+        if isinstance(decl, A.TypeDecl) and scope.own[decl.name].decl is decl:
+            resolve_aliases(scope.own[decl.name], diags)

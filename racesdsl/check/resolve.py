@@ -45,6 +45,7 @@ class ModuleScope:
     own: dict[str, Symbol] = field(default_factory=dict)
     imported: dict[str, tuple[Symbol, A.UseDecl, A.Span]] = field(default_factory=dict)
     used_imports: set[str] = field(default_factory=set)
+    alias_types: dict[str, object] = field(default_factory=dict)  # own aliases resolved: name -> TType, None if failed
 
     def lookup(self, dotted: tuple[str, ...]) -> Symbol | None:
         """Resolve `a` or `m.a`; marks the import it goes through as used."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from racesdsl.check.resolve import ModuleScope
+from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime import types as T
+from racesdsl.runtime.limits import MAX_BOUND, MAX_TYPE_DEPTH, MAX_TYPE_NODES, extent
 from racesdsl.syntax import ast as A
 
 
@@ -25,6 +26,7 @@ class TypeContext:
     narrow: frozenset[str] = frozenset()
     diags: list[Diagnostic] | None = None  # None: evaluate silently (already reported)
     poisoned: frozenset[str] = frozenset()  # params whose own declaration failed
+    known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -32,7 +34,7 @@ class TypeContext:
 
     def with_params(self, params: Mapping[str, T.Interval], narrow: frozenset[str] = frozenset(),
                     report: bool = False) -> TypeContext:
-        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned)
+        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known)
 
 
 class _Unknown(Exception):
@@ -75,6 +77,15 @@ def _len_names(ln: A.LenSpec | None) -> set[str]:
 
 def eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
     """The interval of values a bound expression takes over the param ranges."""
+    value = _eval_bound(expr, ctx)
+    if value is not None and any(isinstance(x, int) and abs(x) > MAX_BOUND for x in (value.lo, value.hi)):
+        ctx.report(error("E0109", "this integer bound is too large", expr.span,
+                         "integer bounds of a type lie within -2**256..2**256"))
+        raise _Unknown("bound")
+    return value
+
+
+def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
     match expr:
         case A.IntLit(value=v) | A.FloatLit(value=v):
             return T.Interval.point(v)
@@ -84,8 +95,9 @@ def eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
             if name in ctx.poisoned:
                 raise _Unknown(name)
             ctx.report(error("E0501", f"unknown name `{name}` in a bound", expr.span,
-                             did_you_mean(name, list(ctx.params)), "bounds may only use the env's numeric params"))
-            return None
+                             did_you_mean(name, [*ctx.params, *ctx.known]),
+                             "bounds may only use the env's numeric params"))
+            raise _Unknown(name)  # reported: the type is unknown, not unbounded
         case A.UnaryOp(op="-", operand=x):
             inner = eval_bound(x, ctx)
             return None if inner is None else -inner
@@ -121,6 +133,8 @@ def _range(lo: A.Expr | None, hi: A.Expr | None, ctx: TypeContext, span: A.Span,
         ctx.report(error("E0301", "Int bounds must be integers", span, "use Float[...] for fractional bounds"))
     if out.empty and not ctx.narrow:
         ctx.report(error("E0301", f"empty range {out.show()}: the lower bound exceeds the upper", span))
+        if ctx.diags is not None:  # reported: the type is unknown, so nothing computes with an empty range
+            raise _Unknown("empty")
     return out
 
 
@@ -133,15 +147,15 @@ def _length(ln: A.LenSpec | None, ctx: TypeContext) -> T.Interval:
     return T.Interval(max(0, out.lo), out.hi)
 
 
-def resolve_type(texpr: A.TypeExpr, ctx: TypeContext, _seen: tuple[str, ...] = ()) -> T.TType:
+def resolve_type(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
     """Evaluate a written type; errors are reported once and give `TAny`."""
     try:
-        return _resolve(texpr, ctx, _seen)
+        return _resolve(texpr, ctx)
     except _Unknown:
         return T.TAny()
 
 
-def _resolve(texpr: A.TypeExpr, ctx: TypeContext, _seen: tuple[str, ...]) -> T.TType:
+def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
     match texpr:
         case A.IntType(lo=lo, hi=hi):
             return T.TInt(_range(lo, hi, ctx, texpr.span, integral=True))
@@ -163,39 +177,110 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext, _seen: tuple[str, ...]) -> T.T
                 ctx.report(error("E0301", f'duplicate literal "{dup}" in Enum', texpr.span))
             return T.TEnum(tuple(dict.fromkeys(values)))
         case A.ListType(elem=e, length=ln):
-            return T.TList(_resolve(e, ctx, _seen), _length(ln, ctx))
+            return T.TList(_resolve(e, ctx), _length(ln, ctx))
         case A.SetType(elem=e, length=ln):
-            return T.TSet(_resolve(e, ctx, _seen), _length(ln, ctx))
+            return T.TSet(_resolve(e, ctx), _length(ln, ctx))
         case A.TupleType(items=items):
-            return T.TTuple(tuple(_resolve(i, ctx, _seen) for i in items))
+            return T.TTuple(tuple(_resolve(i, ctx) for i in items))
         case A.RecordType(fields=fields):
             names = [f.name for f in fields]
             for f in fields:
                 if names.count(f.name) > 1:
                     ctx.report(error("E0301", f"duplicate field `{f.name}` in record type", f.span))
                     break
-            return T.TRecord(tuple((f.name, _resolve(f.type, ctx, _seen)) for f in fields))
+            return T.TRecord(tuple((f.name, _resolve(f.type, ctx)) for f in fields))
         case A.NamedType(name=name):
-            return _alias(texpr, name, ctx, _seen)
+            return _alias(texpr, name, ctx)
     raise TypeError(f"not a type expression: {texpr!r}")
 
 
-def _alias(texpr: A.NamedType, name: tuple[str, ...], ctx: TypeContext, seen: tuple[str, ...]) -> T.TType:
+def _alias(texpr: A.NamedType, name: tuple[str, ...], ctx: TypeContext) -> T.TType:
     sym = ctx.scope.lookup(name)
     dotted = ".".join(name)
-    if sym is not None and sym.kind == "error":
-        return T.TAny()
     if sym is None:
         ctx.report(error("E0202", f"unknown type `{dotted}`", texpr.span,
                          did_you_mean(dotted, ctx.scope.visible_names(("type",)))))
+        return T.TAny()
+    if sym.kind == "error":
         return T.TAny()
     if sym.kind != "type":
         ctx.report(error("E0202", f"`{dotted}` is {'a module' if sym.kind == 'module' else 'an ' + sym.kind}, not a type",
                          texpr.span))
         return T.TAny()
-    if sym.qualname in seen:
-        ctx.report(error("E0301", f"type alias `{dotted}` refers to itself", texpr.span))
-        return T.TAny()
-    # Aliases are module-level: they see no params, and are reported where declared.
-    inner = TypeContext(sym.module, {}, frozenset(), None)
-    return resolve_type(sym.decl.type, inner, seen + (sym.qualname,))
+    return resolve_aliases(sym, None)
+
+
+def _alias_refs(texpr: A.TypeExpr) -> list[tuple[str, ...]]:
+    """The names of the aliases a written type uses directly."""
+    match texpr:
+        case A.NamedType(name=name):
+            return [name]
+        case A.ListType(elem=e) | A.SetType(elem=e):
+            return _alias_refs(e)
+        case A.TupleType(items=items):
+            return [n for i in items for n in _alias_refs(i)]
+        case A.RecordType(fields=fields):
+            return [n for f in fields for n in _alias_refs(f.type)]
+    return []
+
+
+def resolve_aliases(root: Symbol, diags: list[Diagnostic] | None) -> T.TType:
+    """The type an alias stands for, resolving the aliases it depends on first,
+    each once (the result is kept on its module) and without recursion, so a
+    chain of thousands of aliases is fine. A cycle is reported (E0207) and all
+    its members stand for `TAny`; so does an alias too large to write out (E0321).
+    Aliases are module-level: they see no params, and are reported where declared."""
+    stack: list[tuple[Symbol, bool]] = [(root, False)]
+    active: dict[str, Symbol] = {}  # on the current path, in order
+    while stack:
+        sym, expanded = stack.pop()
+        table = sym.module.alias_types
+        if sym.name in table:
+            continue
+        if expanded:
+            active.pop(sym.qualname, None)
+            table[sym.name] = _checked_alias(sym, diags)
+            continue
+        if sym.qualname in active:  # back on the path: a cycle
+            cycle = list(active)[list(active).index(sym.qualname):]
+            for member in [active[q] for q in cycle]:
+                member.module.alias_types[member.name] = None
+            if diags is not None:
+                first = active[cycle[0]]
+                diags.append(error("E0207", "type aliases form a cycle: " + " -> ".join(
+                    [*(q.rsplit(".", 1)[-1] for q in cycle), first.name]), first.decl.span,
+                    "give one of them a structural type, e.g. `type A = List[Int[0..9], len=1..3]`"))
+            continue
+        active[sym.qualname] = sym
+        stack.append((sym, True))
+        for ref in reversed(_alias_refs(sym.decl.type)):
+            dep = sym.module.lookup(ref)
+            if dep is not None and dep.kind == "type" and dep.name not in dep.module.alias_types:
+                stack.append((dep, False))
+    return root.module.alias_types[root.name] or T.TAny()
+
+
+def _checked_alias(sym: Symbol, diags: list[Diagnostic] | None) -> T.TType | None:
+    """The alias's type; None (it failed) if it is too large or uses an alias that failed."""
+    for ref in _alias_refs(sym.decl.type):
+        dep = sym.module.lookup(ref)
+        if dep is not None and dep.kind == "type" and dep.module.alias_types.get(dep.name, 0) is None:
+            return None  # reported there
+    t = resolve_type(sym.decl.type, TypeContext(sym.module, {}, frozenset(), diags))
+    problem = too_large(t)
+    if problem is None:
+        return t
+    if diags is not None:
+        diags.append(error("E0321", f"type alias `{sym.name}` {problem}", sym.decl.span,
+                           f"a type written out in full may have {MAX_TYPE_NODES:,} parts and nest {MAX_TYPE_DEPTH} deep"))
+    return None
+
+
+def too_large(t: T.TType) -> str | None:
+    """Why a type is too large to print, sample or generate code for (E0321), if it is."""
+    nodes, depth = extent(t)
+    if depth > MAX_TYPE_DEPTH:
+        return f"nests {depth} deep"
+    if nodes > MAX_TYPE_NODES:
+        return f"has {nodes:,} parts when written out"
+    return None

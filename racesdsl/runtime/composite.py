@@ -16,7 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from racesdsl.runtime.env import MAX_TRIES, Environment, Instance, ParamError, _Compiled
+from racesdsl.runtime.env import (
+    _KIND_CHECKS,
+    _KIND_WORDS,
+    MAX_TRIES,
+    Environment,
+    Instance,
+    ParamError,
+    ParamSpec,
+    _Compiled,
+)
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score, error_score
@@ -106,11 +115,28 @@ class Composite:
         for name, value in (overrides or {}).items():
             if name not in values:
                 raise ParamError(f"{self.name} has no knob `{name}` (its knobs: {', '.join(values) or 'none'})")
+            spec = self._knob_param(name)
+            if spec is not None and not _KIND_CHECKS[spec.kind](value):
+                raise ParamError(f"knob `{name}` of {self.name} must be {_KIND_WORDS[spec.kind]}, got {value!r:.80}")
             bounds = self.knob_ranges.get(name)
             if bounds is not None and not (isinstance(value, (int, float)) and bounds[0] <= value <= bounds[1]):
                 raise ParamError(f"knob `{name}` of {self.name} must lie in {bounds[0]}..{bounds[1]}, got {value!r}")
             values[name] = value
         return values
+
+    def _knob_param(self, name: str) -> ParamSpec | None:
+        """The param a knob sets, found through the stages (a named composite's under its prefix)."""
+        for stage in self.stages:
+            if isinstance(stage.env, Composite):
+                prefix = stage.prefix or ""  # an inline operator shares our knob names
+                found = stage.env._knob_param(name[len(prefix):]) if name.startswith(prefix) else None
+                if found is not None:
+                    return found
+                continue
+            param = next((p for p, k in stage.knobs.items() if k == name), None)
+            if param is not None:
+                return next(p for p in stage.env.params if p.name == param)
+        return None
 
     def _stage_params(self, stage: Stage, knobs: Mapping[str, Any]) -> dict[str, Any]:
         params = dict(stage.fixed)

@@ -193,7 +193,9 @@ class Environment:
             if not _KIND_CHECKS[p.kind](values[p.name]):
                 raise ParamError(f"param `{p.name}` of {self.name} must be {_KIND_WORDS[p.kind]}, "
                                  f"got {values[p.name]!r:.80}")
-        types = self._compiled(values).types
+        # Each param's range is evaluated at the others' values (`Int[min_numbers..5]`): check
+        # them all before anything is built from the types, which a broken range would fail.
+        types = self.types(values)
         for p in self.params:
             why = checker_for(types.params[p.name])(values[p.name])
             if why is not None:

@@ -29,7 +29,7 @@ class Interval:
 
     @property
     def bounded(self) -> bool:
-        return math.isfinite(self.lo) and math.isfinite(self.hi)
+        return _finite(self.lo) and _finite(self.hi)
 
     def contains(self, other: Interval) -> bool:
         return other.empty or (self.lo <= other.lo and other.hi <= self.hi)
@@ -72,6 +72,11 @@ class Interval:
     @staticmethod
     def point(x: Number) -> Interval:
         return Interval(x, x)
+
+
+def _finite(x: Number) -> bool:
+    """Ints are finite however large (`math.isfinite` cannot convert the largest to float)."""
+    return isinstance(x, int) or math.isfinite(x)
 
 
 def _safe(x: float, default: float) -> float:
@@ -381,3 +386,4 @@ def is_bounded(t: TType) -> bool:
         case TAny():
             return True  # unknown because of an earlier error: do not report it twice
     return False
+

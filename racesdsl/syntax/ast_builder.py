@@ -14,6 +14,7 @@ import warnings
 from lark import Token, Transformer, v_args
 
 from racesdsl.diagnostics import Diagnostic, error
+from racesdsl.runtime.limits import MAX_INT_DIGITS
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.reserved import RESERVED
 
@@ -33,9 +34,10 @@ def span_of(file: str, meta_or_tok) -> A.Span:
 class BadLiteral(ValueError):
     """A string or number literal the lexer accepted but that has no value."""
 
-    def __init__(self, message: str, help: str | None = None) -> None:
+    def __init__(self, message: str, help: str | None = None, code: str = "E0107") -> None:
         super().__init__(message)
         self.help = help
+        self.code = code
 
 
 _ESCAPES_HELP = 'escapes are Python\'s: \\\\, \\", \\n, \\t, \\xHH, \\uHHHH'
@@ -266,7 +268,11 @@ class AstBuilder(Transformer):
         return A.Name(str(tok), span=self._s(meta))
 
     def int_lit(self, meta, tok):
-        return A.IntLit(int(str(tok).replace("_", "")), span=self._s(meta))
+        digits = str(tok).replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:  # int() itself refuses 4300 digits; nothing reads such numbers
+            raise BadLiteral(f"integer literal of {len(digits)} digits is too large",
+                             f"integer literals have at most {MAX_INT_DIGITS} digits", "E0109")
+        return A.IntLit(int(digits), span=self._s(meta))
 
     def float_lit(self, meta, tok):
         value = float(str(tok).replace("_", ""))

@@ -58,7 +58,7 @@ def parse_text(text: str, file: str = "<string>", module: str | None = None) -> 
             raise
         meta = exc.obj.meta if hasattr(exc.obj, "meta") else None
         span = span_of(file, meta) if meta is not None and not getattr(meta, "empty", True) else A.Span(file, 1, 1, 1, 2)
-        return None, [error("E0107", str(exc.orig_exc), span, exc.orig_exc.help)]
+        return None, [error(exc.orig_exc.code, str(exc.orig_exc), span, exc.orig_exc.help)]
     end = text.count("\n") + 1
     span = A.Span(file, 1, 1, end, 1, 0, len(text))
     return A.Module(name, file, tuple(decls), span=span), builder.diagnostics
