@@ -153,7 +153,6 @@ class RacesLexer(RegexLexer):
     aliases = ["races"]
     filenames = ["*.races"]
     mimetypes = ["text/x-races"]
-    url = "https://github.com/racesdsl/racesdsl"
 
     tokens = {
         "root": [
