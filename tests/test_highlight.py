@@ -1,11 +1,11 @@
-"""Highlighting stays true to the language: the Pygments lexer (racesdsl/lexer.py), the TextMate
-grammar (editors/textmate) and the VS Code extension folder (editors/vscode).
+"""Highlighting stays true to the language: the Pygments lexer (racesdsl/lexer.py) and the TextMate
+grammar (editors/textmate; the VS Code folder is tested in tests/test_highlight_editors.py).
 
 Both highlighters run over every `.races` text in the repository (specs/, tests/, and the ```races
 blocks of docs/*.md and README.md) and over random specs the printer writes: the lexer gives back its
 input exactly and no `Error` token; the grammar's regexes compile with Oniguruma, as in an editor,
-and scope every visible character with no `invalid.*` scope. README's "Editor support" commands run
-as shown."""
+and (run by the small engine in tests/textmate.py) scope every visible character, with no
+`invalid.*` scope."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from racesdsl.syntax.reserved import RESERVED
 
 REPO = Path(__file__).resolve().parent.parent
 GRAMMAR = REPO / "editors" / "textmate" / "races.tmLanguage.json"
-VSCODE = REPO / "editors" / "vscode"
 README = REPO / "README.md"
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 
@@ -242,11 +241,9 @@ def _jinja_ok(module: A.Module) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(modules(max_decls=4))
-def test_printed_specs_highlight_cleanly(module: A.Module) -> None:
-    """Whatever the printer writes parses; both highlighters must accept it. A template that is not
-    valid jinja2 may show errors inside it (the checker reports E0401), never anywhere else."""
+def _highlights_cleanly(module: A.Module) -> None:
+    """What the printer writes parses, so both highlighters must accept it. A template that is not
+    valid jinja2 (`check` reports E0401) may show errors inside its jinja2, and nowhere else."""
     text = print_module(module)
     toks = tokens(text)
     assert "".join(v for _, v in toks) == text
@@ -256,6 +253,12 @@ def test_printed_specs_highlight_cleanly(module: A.Module) -> None:
         assert not problems, text + "\n".join(problems)
     else:
         assert not [p for p in problems if ".jinja" not in p], text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(modules(max_decls=4))
+def test_printed_specs_highlight_cleanly(module: A.Module) -> None:
+    _highlights_cleanly(module)
 
 
 # Templates full of jinja2: the stdlib strategies draw plain text, which rarely holds a `{{`.
@@ -290,16 +293,7 @@ _jinja_templates = st.recursive(
 def test_jinja_in_templates_highlights_cleanly(raw: str, triple: bool) -> None:
     triple = triple and '"""' not in raw and not raw.endswith('"')  # what a triple-quoted template can hold
     env = A.EnvDecl("e", None, (A.PromptClause(A.Template(raw, triple)), A.StepClause(A.Template(raw, False))))
-    module = A.Module("gen", "<gen>", (env,))
-    text = print_module(module)
-    toks = tokens(text)
-    assert "".join(v for _, v in toks) == text
-    problems = uncovered(text)
-    if _jinja_ok(module):
-        assert not [v for t, v in toks if t in Error], text
-        assert not problems, text + "\n".join(problems)
-    else:
-        assert not [p for p in problems if ".jinja" not in p], text
+    _highlights_cleanly(A.Module("gen", "<gen>", (env,)))
 
 
 # ---------------------------------------------------------------- the TextMate grammar
