@@ -239,12 +239,13 @@ def compile_(
     """Emit a Python package of the specs' environments (deterministic, byte for byte)."""
     with guard(debug):
         from racesdsl.codegen.pyexpr import py_name
-        from racesdsl.codegen.writer import package_files, stale_files, write_files
+        from racesdsl.codegen.writer import package_files, package_name_problem, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
         name = package or py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
-        if not name.isidentifier():
-            raise _fail(f"--package must be a Python identifier, got `{name}`", EXIT_USAGE)
+        problem = package_name_problem(name)
+        if problem is not None:
+            raise _fail(f"--package: {problem}", EXIT_USAGE)
         result = _checked(paths, path)
         if result.errors:
             sys.stderr.write("\n\n".join(render_full(d, result.sources) for d in result.errors) + "\n")
