@@ -242,7 +242,7 @@ def compile_(
         from racesdsl.codegen.writer import package_files, package_name_problem, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
-        name = package or py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
+        name = package if package is not None else py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
         problem = package_name_problem(name)
         if problem is not None:
             raise _fail(f"--package: {problem}", EXIT_USAGE)
