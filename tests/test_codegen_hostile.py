@@ -211,10 +211,11 @@ def test_module_files_never_shadow_the_package(module: str, tmp_path: Path, impo
 
 def test_cli_sample_works_with_colliding_names(tmp_path: Path) -> None:
     (tmp_path / "names.races").write_text(COLLIDING["prompt constant first"], encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "racesdsl", "sample", "names.races:e", "-n", "1"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert '"prompt": "' in run.stdout and ' e\\n' in run.stdout
+    for env in ("E_PROMPT", "_e_prompt", "e"):
+        run = subprocess.run([sys.executable, "-m", "racesdsl", "sample", f"names.races:{env}", "-n", "1"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert f' {env}\\n' in run.stdout
 
 
 @pytest.mark.parametrize("package", ["class", "not-valid", "1abc", "ﬁ", ""])
@@ -236,3 +237,24 @@ def test_a_long_run_of_signs_in_a_bound_compiles(tmp_path: Path, importer: Path)
     assert min(loaded["e202"].sample(s).input["x"] for s in range(100)) == 1
     assert min(loaded["e203"].sample(s).input["x"] for s in range(100)) == -1
     assert_same_as_load(compile_and_import([spec], importer, "signs_pkg"), [spec])
+
+
+# -- param names (finding 5)
+
+@pytest.mark.parametrize("name", ["seed", "self", "inputs"])
+def test_params_named_like_run_time_arguments_are_spec_errors(name: str, tmp_path: Path) -> None:
+    spec = tmp_path / "p.races"
+    spec.write_text(f"env e {{ param {name}: Int[1..3] = 1 input x: Int[0..{name}] output Int[0..3] "
+                    'prompt """{{ x }}""" solve x }\n', encoding="utf-8")
+    [diag] = check_paths([spec]).errors
+    assert diag.code == "E0103" and f"`{name}` cannot name a param" in diag.message
+    assert (diag.span.line, diag.span.col) == (1, 15)
+
+
+def test_a_param_named_level_still_samples(tmp_path: Path) -> None:
+    spec = tmp_path / "p.races"
+    spec.write_text('env e { param level: Int[1..3] = 1 input x: Int[level..level] output Int[0..3] '
+                    'prompt """{{ x }}""" solve x }\n', encoding="utf-8")
+    env = racesdsl.load(spec)["e"]
+    assert env.sample(4, level=3).input == {"x": 3}
+    assert env.sample(4, **{"level": 2}).input == {"x": 2}

@@ -235,7 +235,8 @@ def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
         for target, rel in zip(targets, stale, strict=True):
             temps[target] = _write_temp(target, files[rel].encode("utf-8"))
         for target in targets:
-            os.replace(temps.pop(target), target)
+            os.replace(temps[target], target)
+            del temps[target]
             done.append((target, previous[target]))
     except BaseException:
         for tmp in temps.values():
