@@ -242,10 +242,12 @@ def compile_(
         from racesdsl.codegen.writer import package_files, package_name_problem, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
-        name = package if package is not None else py_name(paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name)
+        stem = paths[0].resolve().stem if paths[0].is_file() else paths[0].resolve().name
+        name = package if package is not None else py_name(stem) if stem.isidentifier() else stem
         problem = package_name_problem(name)
         if problem is not None:
-            raise _fail(f"--package: {problem}", EXIT_USAGE)
+            how = "" if package is not None else " (taken from the first PATH; give one with --package NAME)"
+            raise _fail(f"--package: {problem}{how}", EXIT_USAGE)
         result = _checked(paths, path)
         if result.errors:
             sys.stderr.write("\n\n".join(render_full(d, result.sources) for d in result.errors) + "\n")
