@@ -136,6 +136,10 @@ def test_temp_files_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> N
     alive.write_text("", encoding="utf-8")
     assert sorted(write_files(files, out)) == sorted(files)
     assert leftovers(out) == [alive.name]
+    dead = out / "pkg" / f".beta.py.{proc.pid}.00000000.racesdsl-tmp"  # killed after its last move
+    dead.write_text("", encoding="utf-8")
+    assert write_files(files, out) == []
+    assert leftovers(out) == [alive.name]
 
 
 def test_the_package_has_a_lazy_environments_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

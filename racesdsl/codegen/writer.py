@@ -217,8 +217,9 @@ def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
 
     Every target is checked before anything is written; each file goes to a temp file
     first and is moved into place with `os.replace`, and if a move fails the moves
-    already made are undone. Temp files are `.NAME.PID.RANDOM.racesdsl-tmp`; one left by
-    a run killed mid-write is removed by the next run into that folder."""
+    already made are undone. Temp files are `.NAME.PID.RANDOM.racesdsl-tmp`; those left by
+    a run killed mid-write are removed by the next run (which also completes a package such
+    a run left part old, part new: its files are stale)."""
     stale = stale_files(files, out_dir)
     targets = [out_dir / rel for rel in stale]
     for target in targets:
@@ -228,10 +229,11 @@ def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
     created = _missing_folders({t.parent for t in targets})
     temps: dict[Path, Path] = {}
     done: list[tuple[Path, bytes | None]] = []
+    for folder in sorted({(out_dir / rel).parent for rel in files} - set(created)):
+        _clean_leftovers(folder)
     try:
-        for folder in sorted({t.parent for t in targets}):
-            folder.mkdir(parents=True, exist_ok=True)
-            _clean_leftovers(folder)
+        for folder in created:
+            folder.mkdir(exist_ok=True)
         for target, rel in zip(targets, stale, strict=True):
             temps[target] = _write_temp(target, files[rel].encode("utf-8"))
         for target in targets:
