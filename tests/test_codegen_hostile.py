@@ -202,6 +202,34 @@ def test_spec_names_never_rebind_generated_names(case: str, tmp_path: Path, impo
     assert_same_as_load(pkg, [spec])
 
 
+TRICKY = ["e", "E", "_e_solve", "_e_types", "_e_prompt", "_e_step", "_e_where_0", "E_PROMPT", "_ORIGIN", "_rt",
+          "os", "Stage", "Composite", "Environment", "TInt", "ENVIRONMENTS", "annotations", "sum", "print", "_",
+          "_lists_env_module", "_lists_module", "lists_env", "class_", "l", "x", "p"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.tuples(st.sampled_from(TRICKY), st.integers(0, 2)).map(lambda t: t[0] + "_" * t[1]),
+                      min_size=1, max_size=6, unique=True))
+def test_any_set_of_names_compiles_to_the_loaded_behaviour(names: list[str], tmp_path_factory) -> None:
+    folder = tmp_path_factory.mktemp("names")
+    (folder / "lists.races").write_text(env_decl("lists_env"), encoding="utf-8")
+    envs = [n for n in names if n != "lists_env"] or ["e"]
+    composites = [f"compose c_{n} = seq(lists_env, {n})\n" for n in envs]
+    spec = folder / "names.races"
+    spec.write_text("use lists.{lists_env}\n\n" + "".join(map(env_decl, envs)) + "".join(composites),
+                    encoding="utf-8")
+    out = folder / "build"
+    sys.path.insert(0, str(out))
+    before = set(sys.modules)
+    try:
+        pkg = compile_and_import([spec], out, "props_pkg")
+        assert_same_as_load(pkg, [spec], range(2))
+    finally:
+        sys.path.remove(str(out))
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+
+
 @pytest.mark.parametrize("module", ["__init__", "get", "environments", "MODULES", "ENVIRONMENTS", "Mapping",
                                     "_Environments", "import_module", "class_", "lists"])
 def test_module_files_never_shadow_the_package(module: str, tmp_path: Path, importer: Path) -> None:
