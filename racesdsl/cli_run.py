@@ -217,7 +217,7 @@ def compile_(
     """Emit a Python package of the specs' environments (deterministic, byte for byte)."""
     with guard(debug):
         from racesdsl.codegen.pyexpr import py_name
-        from racesdsl.codegen.writer import package_files, stale_files, write_files
+        from racesdsl.codegen.writer import package_files, package_name_problem, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
         first = paths[0].resolve()
@@ -226,9 +226,11 @@ def compile_(
         stem = first.stem if first.is_file() else first.name
         if package is None and not stem.isidentifier():
             raise _fail(f"cannot name the package after `{stem}`: give one with --package NAME", EXIT_USAGE)
-        name = package or py_name(stem)
-        if not name.isidentifier():
-            raise _fail(f"--package must be a Python identifier, got `{name}`", EXIT_USAGE)
+        name = package if package is not None else py_name(stem)
+        problem = package_name_problem(name)
+        if problem is not None:
+            how = "" if package is not None else " (taken from the first PATH; give one with --package NAME)"
+            raise _fail(f"--package: {problem}{how}", EXIT_USAGE)
         result = _checked(paths, path)
         if result.errors:
             sys.stderr.write("\n\n".join(render_full(d, result.sources) for d in result.errors) + "\n")

@@ -159,7 +159,7 @@ def test_function_source_uses_python_names() -> None:
 
 
 _names = st.builds(lambda stem, tail, k: stem + tail + "_" * k,
-                   st.sampled_from(sorted(pyexpr._RESERVED | {"x", "_", "total", "_rt"})),
+                   st.sampled_from(sorted(pyexpr.RESERVED_NAMES | {"x", "_", "total", "_rt"})),
                    st.text("ab_", max_size=2), st.integers(0, 3))
 
 
@@ -167,7 +167,7 @@ _names = st.builds(lambda stem, tail, k: stem + tail + "_" * k,
 def test_py_name_is_injective_and_safe(n1: str, n2: str) -> None:
     for n in (n1, n2):
         p = py_name(n)
-        assert p.isidentifier() and not keyword.iskeyword(p) and p not in pyexpr._RESERVED and p != "_rt"
+        assert p.isidentifier() and not keyword.iskeyword(p) and p not in pyexpr.RESERVED_NAMES and p != "_rt"
     assert (py_name(n1) == py_name(n2)) == (n1 == n2)
 
 

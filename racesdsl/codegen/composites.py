@@ -8,8 +8,7 @@ form no cycles, E0204)."""
 
 from __future__ import annotations
 
-from racesdsl.codegen.module import env_ident
-from racesdsl.codegen.pyexpr import py_name
+from racesdsl.codegen.module import env_ident, module_ident
 from racesdsl.runtime.composite import Composite, Stage
 
 
@@ -17,8 +16,8 @@ def _ref(qualname: str, here: str, imports: set[str]) -> str:
     module, name = qualname.rsplit(".", 1)
     if module == here:
         return env_ident(name)
-    alias = f"_m_{py_name(module)}"
-    imports.add(f"from . import {py_name(module)} as {alias}")
+    alias = f"_{module_ident(module)}_module"  # `_`-prefixed, so no spec name escapes to it
+    imports.add(f"from . import {module_ident(module)} as {alias}")
     return f"{alias}.{env_ident(name)}"
 
 

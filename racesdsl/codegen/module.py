@@ -3,7 +3,14 @@
 The same source serves `racesdsl compile` (written to a package) and
 `racesdsl.load()` (executed in memory), so both back ends behave the same by
 construction. Output is deterministic: source order, `repr()` for every
-literal, no timestamps, no absolute paths."""
+literal, no timestamps, no absolute paths.
+
+Spec text never becomes code: it reaches the source only as a `repr()`/`ascii()`
+literal, never in a comment (where a line break Python recognises, `\r` or
+U+2028 alike, would end the comment). Names become identifiers through
+`escape_name`, so no spec name can rebind an import or a generated helper: every
+helper's name starts with `_` and does not end with one, and every spec name that
+starts with `_` is escaped to end with one."""
 
 from __future__ import annotations
 
@@ -18,14 +25,19 @@ from racesdsl import __version__
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import template_source
-from racesdsl.codegen.pyexpr import function_source, py_name
+from racesdsl.codegen.pyexpr import RESERVED_NAMES, escape_name, float_literal, function_source
 from racesdsl.codegen.typesrc import TYPE_NAMES, type_source
 from racesdsl.ir import EnvInfo
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_expr
 
-# Names a generated module defines or imports; an env named like one gets a `_` suffix.
-_TAKEN = frozenset({"os", "Environment", "EnvTypes", "ParamSpec", "ENVIRONMENTS", "_ORIGIN", "_rt", *TYPE_NAMES})
+# Names a generated module imports or defines besides `_`-prefixed helpers; a spec name like
+# one of them, or like a Python keyword or builtin, gets a `_` suffix.
+_TAKEN = frozenset({"annotations", "os", "Environment", "EnvTypes", "ParamSpec", "ENVIRONMENTS",
+                    "Composite", "Stage", *TYPE_NAMES}) | RESERVED_NAMES
+# What a compiled package's `__init__` defines; a module file named like one would rebind it.
+_INIT_NAMES = frozenset({"annotations", "import_module", "Mapping", "MODULES", "ENVIRONMENTS", "environments", "get"})
+_PLAIN = re.compile(r"[A-Za-z0-9_.\- ]*")
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,8 +56,31 @@ class _ParamRow:
 
 
 def env_ident(name: str) -> str:
-    ident = py_name(name)
-    return ident + "_" if ident in _TAKEN else ident
+    """The module-level Python name of an env or composite."""
+    return escape_name(name, lambda stem: stem in _TAKEN or stem.startswith("_"))
+
+
+def module_ident(name: str) -> str:
+    """The file name (without `.py`) of a spec module in a compiled package: escaped so that
+    it is importable and does not rebind a name of the package's `__init__` (`get`, `__init__`)."""
+    if not name.isascii():  # `import` would NFKC-normalise it and miss the file: hex is injective
+        return "_u_" + name.encode("utf-8").hex()
+    return escape_name(name, lambda stem: stem in _INIT_NAMES or stem in RESERVED_NAMES or stem.startswith("_"))
+
+
+def plain_text(text: str) -> str:
+    """Spec-derived text fit for a comment or a docstring: itself when it is plain ASCII
+    (letters, digits, `_.- `), else its `ascii()` literal, which has no line break or quote run."""
+    return text if _PLAIN.fullmatch(text) else ascii(text)
+
+
+def docstring(text: str) -> str:
+    """A docstring literal for generated text that embeds spec text only as `plain_text`:
+    triple-quoted when that is exactly the text, else `ascii()` (still a docstring)."""
+    bare = text.replace("\n", "")
+    if '"""' in text or "\\" in text or text.endswith('"') or not bare.isascii() or not bare.isprintable():
+        return ascii(text)
+    return f'"""{text}"""'
 
 
 def _env_context(info: EnvInfo) -> dict:
@@ -63,22 +98,24 @@ def _env_context(info: EnvInfo) -> dict:
     for k, where in enumerate(decl.clauses_of(A.WhereClause)):
         functions.append(function_source(f"_{ident}_where_{k}", args, where.expr).rstrip("\n"))
         wheres.append((repr(print_expr(where.expr)), f"_{ident}_where_{k}"))
+    param_types = [(repr(n), type_source(p.decl.type, scope)) for n, p in info.params.items()]
+    input_types = [(repr(i.name), type_source(i.texpr, scope)) for i in info.inputs]
+    output_type = type_source(info.output_texpr, scope)
     sample = decl.first(A.SampleClause)
     verify = decl.first(A.VerifyClause)
     step = decl.first(A.StepClause)
     eps = constant_value(verify.arg) if verify is not None and verify.kind == "tolerance" else None
     return {
-        "name": info.name, "name_repr": repr(info.name), "ident": ident, "const": ident.upper(),
-        "qualname": repr(info.qualname), "doc": (decl.doc or "").replace("\n", " "), "doc_repr": repr(decl.doc or ""),
+        "name_repr": repr(info.name), "ident": ident,
+        "qualname": repr(info.qualname), "doc_repr": repr(decl.doc or ""),
         "prompt": repr(template_source(decl.first(A.PromptClause).template).text),
         "step": repr(template_source(step.template).text) if step else None,
-        "param_types": [(repr(n), type_source(p.decl.type, scope)) for n, p in info.params.items()],
-        "input_types": [(repr(i.name), type_source(i.texpr, scope)) for i in info.inputs],
-        "output_type": type_source(info.output_texpr, scope),
+        "param_types": param_types, "input_types": input_types, "output_type": output_type,
+        "code": "\n".join([*functions, output_type, *(src for _, src in param_types + input_types)]),
         "params": [_ParamRow(repr(p.name), repr(p.kind), repr(p.default)) for p in info.params.values()],
         "input_names": repr([i.name for i in info.inputs]),
         "functions": functions, "solve_fn": solve_fn, "wheres": wheres,
-        "verify_kind": repr(info.verify), "eps": repr(float(eps)) if eps is not None else "None",
+        "verify_kind": repr(info.verify), "eps": float_literal(float(eps)) if eps is not None else "None",
         "answer_format": repr(info.answer), "solve_ref": solve_ref,
         "sample_ref": repr(sample.ref.target) if sample else "None",
         "verify_ref": repr(verify.arg.target) if verify is not None and verify.kind == "python" else "None",
@@ -88,8 +125,9 @@ def _env_context(info: EnvInfo) -> dict:
 def module_source(scope: ModuleScope, envs: list[EnvInfo]) -> str:
     """The generated Python module for one spec module's base envs."""
     contexts = [_env_context(e) for e in envs]
-    code = "\n".join(str(c) for c in contexts)
+    code = "\n".join(c["code"] for c in contexts)  # generated code only: spec text cannot add imports
     used = sorted(n for n in TYPE_NAMES if re.search(rf"\b{n}\b", code))
+    source = plain_text(Path(scope.path).name)
     return _template().render(
-        version=__version__, source=Path(scope.path).name, module=scope.name, type_names=used,
-        uses_helpers="_rt." in code, envs=contexts)
+        version=__version__, source=source, type_names=used, uses_helpers="_rt." in code, envs=contexts,
+        docstring=docstring(f"Environments of module `{plain_text(scope.name)}`, compiled from `{source}`."))

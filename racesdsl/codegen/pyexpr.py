@@ -30,15 +30,15 @@ import keyword
 import math
 import types
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from racesdsl.runtime import builtins as runtime_builtins
 from racesdsl.syntax import ast as A
 
 __all__ = [
-    "CodegenError", "HELPERS_NAME", "PY_CALLS", "HELPER_CALLS", "SAFE_BUILTINS",
-    "CompiledFunction", "py_name", "to_python", "function_source", "compile_function",
+    "CodegenError", "HELPERS_NAME", "PY_CALLS", "HELPER_CALLS", "SAFE_BUILTINS", "RESERVED_NAMES", "CompiledFunction",
+    "escape_name", "float_literal", "py_name", "to_python", "function_source", "compile_function",
 ]
 
 HELPERS_NAME = "_rt"
@@ -88,29 +88,34 @@ staticmethod str sum super tuple type vars zip
 
 # Keywords break the syntax, builtins would be shadowed, `l O I` fail ruff E741,
 # `__builtins__` is the namespace hook itself.
-_RESERVED = frozenset(keyword.kwlist) | _PY_BUILTINS | {"l", "O", "I", "__builtins__"}
+RESERVED_NAMES = frozenset(keyword.kwlist) | _PY_BUILTINS | {"l", "O", "I", "__builtins__"}
 
 
 class CodegenError(ValueError):
     """An expression the checker should have rejected reached code generation (an internal error)."""
 
 
-def py_name(name: str, *, helpers: str = HELPERS_NAME) -> str:
-    """A Python identifier for a spec name: unchanged unless it clashes, then with `_` appended.
+def escape_name(name: str, clashes: Callable[[str], bool]) -> str:
+    """`name`, or `name + "_"` when it or any of its stems without trailing `_` clashes.
 
-    A name clashes when it is, or is a clashing name followed by underscores
-    (`sum`, `sum_`, ...); appending to that whole family keeps the map
-    injective: `sum -> sum_`, `sum_ -> sum__`, while `total` stays `total`.
-    """
+    Appending to the whole family (`sum`, `sum_`, ...) keeps the map injective:
+    `sum -> sum_`, `sum_ -> sum__`, while `total` stays `total`. An escaped name
+    ends in `_`, so it never equals a generated name that does not."""
     if not name.isidentifier():
         raise CodegenError(f"not an identifier: {name!r}")
     stem = name
     while True:
-        if stem in _RESERVED or stem == helpers:
+        if clashes(stem):
             return name + "_"
         if not stem.endswith("_"):
             return name
         stem = stem[:-1]
+
+
+def py_name(name: str, *, helpers: str = HELPERS_NAME) -> str:
+    """A Python identifier for a spec name: unchanged unless it is a keyword, a builtin or
+    the helpers' name (or such a name followed by underscores), then with `_` appended."""
+    return escape_name(name, lambda stem: stem in RESERVED_NAMES or stem == helpers)
 
 
 # Python precedence levels, loosest first (the Language Reference, 6.17).
@@ -123,7 +128,7 @@ def _is_negative(v: int | float) -> bool:
     return v < 0 or (isinstance(v, float) and math.copysign(1.0, v) < 0)
 
 
-def _float_literal(v: float) -> str:
+def float_literal(v: float) -> str:
     """`repr` except where it is not Python source (`inf`, `nan`)."""
     if math.isnan(v):
         return "(1e999 - 1e999)"
@@ -139,6 +144,7 @@ class _Emitter:
         if not helpers.isidentifier() or keyword.iskeyword(helpers):
             raise CodegenError(f"helpers must be an identifier, not {helpers!r}")
         self.helpers = helpers
+        self.free: Mapping[str, str] = {}  # source for names read from elsewhere (a bound reads `n` as `p['n']`)
         self.taken = set(taken)  # every Python name the function uses
         self.clashing = clashing  # loop variables that would shadow a param or another loop variable
         self.renames: dict[str, str] = {}  # spec name -> Python name, inside comprehensions
@@ -171,13 +177,15 @@ class _Emitter:
     def emit(self, e: A.Expr) -> tuple[str, int]:
         match e:
             case A.Name(name):
-                return self.renames.get(name) or py_name(name, helpers=self.helpers), _ATOM
+                if name in self.renames or name not in self.free:
+                    return self.renames.get(name) or py_name(name, helpers=self.helpers), _ATOM
+                return self.free[name], _ATOM
             case A.BoolLit(v):
                 return ("True" if v else "False"), _ATOM
             case A.IntLit(v) if type(v) is int:
                 return repr(v), (_UNARY if v < 0 else _ATOM)
             case A.FloatLit(v) if isinstance(v, (int, float)) and not isinstance(v, bool):
-                src = _float_literal(float(v))
+                src = float_literal(float(v))
                 return src, (_UNARY if src.startswith("-") else _ATOM)
             case A.StrLit(v) if isinstance(v, str):
                 return repr(v), _ATOM
@@ -299,10 +307,14 @@ class _Emitter:
         return f" for {target} in {iter_src if iter_src is not None else self.sub(gen.iter, _OR)}{ifs}"
 
 
-def to_python(expr: A.Expr, *, helpers: str = HELPERS_NAME, params: Sequence[str] = ()) -> str:
+def to_python(expr: A.Expr, *, helpers: str = HELPERS_NAME, params: Sequence[str] = (),
+              free: Mapping[str, str] | None = None) -> str:
     """Python source for a (checked) expression; helpers are reached as `<helpers>.name`;
-    `params` are the Python names the enclosing function binds."""
-    return _Emitter.for_expr(expr, helpers, params).emit(expr)[0]
+    `params` are the Python names the enclosing function binds; a name in `free` is
+    written as the source it maps to."""
+    emitter = _Emitter.for_expr(expr, helpers, params)
+    emitter.free = free or {}
+    return emitter.emit(expr)[0]
 
 
 def _names(node: object, helpers: str, reads: set[str], binds: Counter[str]) -> None:

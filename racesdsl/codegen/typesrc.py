@@ -7,27 +7,33 @@ evaluates them at point ranges. Aliases are inlined."""
 from __future__ import annotations
 
 from racesdsl.check.resolve import ModuleScope
+from racesdsl.codegen.pyexpr import to_python
 from racesdsl.syntax import ast as A
 
 TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TRecord", "TSet", "TStr",
               "TTuple", "parse_char_class")
 
 
-def bound_source(expr: A.Expr | None, missing: str) -> str:
+def _bound_names(expr: A.Expr) -> set[str]:
+    """The params a bound reads; anything but arithmetic is a checker bug."""
     match expr:
-        case None:
-            return missing
-        case A.IntLit(value=v) | A.FloatLit(value=v):
-            return repr(v)
+        case A.IntLit() | A.FloatLit():
+            return set()
         case A.Name(id=name):
-            return f"p[{name!r}]"
-        case A.UnaryOp(op=op, operand=A.IntLit() | A.FloatLit() as x):
-            return f"{op}{bound_source(x, missing)}"
-        case A.UnaryOp(op=op, operand=x):
-            return f"{op}({bound_source(x, missing)})"
-        case A.BinOp(op=op, left=left, right=right):
-            return f"({bound_source(left, missing)} {op} {bound_source(right, missing)})"
+            return {name}
+        case A.UnaryOp(op="+" | "-", operand=x):
+            return _bound_names(x)
+        case A.BinOp(left=left, right=right):
+            return _bound_names(left) | _bound_names(right)
     raise ValueError(f"not a bound expression: {expr!r}")  # the checker rejected it already
+
+
+def bound_source(expr: A.Expr | None, missing: str) -> str:
+    """Python arithmetic over `p["name"]`, parenthesised only where precedence needs it and
+    with runs of signs folded (`- - -1` is `-1`), so legal bounds stay within Python's nesting limits."""
+    if expr is None:
+        return missing
+    return to_python(expr, free={n: f"p[{n!r}]" for n in _bound_names(expr)})
 
 
 def _interval(lo: A.Expr | None, hi: A.Expr | None) -> str:

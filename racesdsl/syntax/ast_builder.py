@@ -16,7 +16,7 @@ from lark import Token, Transformer, v_args
 from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.runtime.limits import MAX_INT_DIGITS
 from racesdsl.syntax import ast as A
-from racesdsl.syntax.reserved import RESERVED
+from racesdsl.syntax.reserved import PARAM_RESERVED, RESERVED
 
 __all__ = ["AstBuilder", "BadLiteral", "decode_string", "span_of"]
 
@@ -109,6 +109,10 @@ class AstBuilder(Transformer):
                          span=self._s(meta), name_span=span_of(self.file, name))
 
     def param_clause(self, meta, name, type_, default):
+        if str(name) in PARAM_RESERVED:
+            self.diagnostics.append(error(
+                "E0103", f"`{name}` cannot name a param: the run-time API takes `{name}` as its own argument",
+                span_of(self.file, name), f"rename it, for example `{name}_`"))
         return A.ParamClause(self._ident(name, "a param"), type_, default, span=self._s(meta))
 
     def input_clause(self, meta, name, type_):

@@ -9,3 +9,8 @@ true false and or not in if else for
 TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple".split())
 
 RESERVED = KEYWORDS | TYPE_NAMES
+
+PARAM_RESERVED = frozenset({"seed", "self", "inputs"})
+"""Not reserved words, but a param cannot take these names: `env.sample(seed, **params)` and
+`env.solve(inputs, **params)` take them as their own arguments (docs/language.md §2). (A param
+named `level` is fine: `sample` gives it the `level` argument.)"""

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import import_module
 
 MODULES = ('lists',)
@@ -32,3 +33,22 @@ def get(name: str):
     if len(matches) == 1:
         return matches[0]
     raise KeyError(name)
+
+
+class _Environments(Mapping):
+    """`environments()` as a read-only mapping that imports the modules when first read."""
+
+    def __getitem__(self, name: str):
+        return environments()[name]
+
+    def __iter__(self):
+        return iter(environments())
+
+    def __len__(self) -> int:
+        return len(environments())
+
+    def __repr__(self) -> str:
+        return f"ENVIRONMENTS({sorted(self)})"
+
+
+ENVIRONMENTS = _Environments()

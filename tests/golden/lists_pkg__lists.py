@@ -17,10 +17,10 @@ from racesdsl.runtime.types import (
 _ORIGIN = os.path.dirname(os.path.abspath(__file__))
 
 
-# sort_list: Sort a list of integers in ascending order.
+# env sort_list
 
-SORT_LIST_PROMPT = 'Sort this list in ascending order: {{ xs }}'
-SORT_LIST_STEP = 'sort {{ xs }} in ascending order'
+_sort_list_prompt = 'Sort this list in ascending order: {{ xs }}'
+_sort_list_step = 'sort {{ xs }} in ascending order'
 
 
 def _sort_list_types(p):
@@ -41,8 +41,8 @@ sort_list = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_sort_list_types,
-    prompt=SORT_LIST_PROMPT,
-    step=SORT_LIST_STEP,
+    prompt=_sort_list_prompt,
+    step=_sort_list_step,
     solve_fn=_sort_list_solve,
     wheres=[],
     verify_kind='exact',
@@ -55,10 +55,10 @@ sort_list = Environment(
 )
 
 
-# sort_desc: Sort a list of integers in descending order.
+# env sort_desc
 
-SORT_DESC_PROMPT = 'Sort this list in descending order (largest first), keeping repeated values: {{ xs }}'
-SORT_DESC_STEP = 'sort {{ xs }} in descending order'
+_sort_desc_prompt = 'Sort this list in descending order (largest first), keeping repeated values: {{ xs }}'
+_sort_desc_step = 'sort {{ xs }} in descending order'
 
 
 def _sort_desc_types(p):
@@ -79,8 +79,8 @@ sort_desc = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_sort_desc_types,
-    prompt=SORT_DESC_PROMPT,
-    step=SORT_DESC_STEP,
+    prompt=_sort_desc_prompt,
+    step=_sort_desc_step,
     solve_fn=_sort_desc_solve,
     wheres=[],
     verify_kind='exact',
@@ -93,10 +93,10 @@ sort_desc = Environment(
 )
 
 
-# reverse_list: Reverse the order of a list.
+# env reverse_list
 
-REVERSE_LIST_PROMPT = 'Write this list in reverse order: {{ xs }}'
-REVERSE_LIST_STEP = 'reverse {{ xs }}'
+_reverse_list_prompt = 'Write this list in reverse order: {{ xs }}'
+_reverse_list_step = 'reverse {{ xs }}'
 
 
 def _reverse_list_types(p):
@@ -117,8 +117,8 @@ reverse_list = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_reverse_list_types,
-    prompt=REVERSE_LIST_PROMPT,
-    step=REVERSE_LIST_STEP,
+    prompt=_reverse_list_prompt,
+    step=_reverse_list_step,
     solve_fn=_reverse_list_solve,
     wheres=[],
     verify_kind='exact',
@@ -131,10 +131,10 @@ reverse_list = Environment(
 )
 
 
-# rotate_left: Rotate a list to the left by k positions.
+# env rotate_left
 
-ROTATE_LEFT_PROMPT = 'Rotate the list {{ xs }} to the left by {{ k }} positions: one rotation moves the\nfirst element to the end. Give the list after {{ k }} such rotations.'
-ROTATE_LEFT_STEP = 'rotate {{ xs }} to the left by {{ k }} positions (each rotation moves the first element to the end)'
+_rotate_left_prompt = 'Rotate the list {{ xs }} to the left by {{ k }} positions: one rotation moves the\nfirst element to the end. Give the list after {{ k }} such rotations.'
+_rotate_left_step = 'rotate {{ xs }} to the left by {{ k }} positions (each rotation moves the first element to the end)'
 
 
 def _rotate_left_types(p):
@@ -155,8 +155,8 @@ rotate_left = Environment(
     params=[ParamSpec('n', 'int', 6), ParamSpec('k', 'int', 2)],
     input_names=['xs'],
     types=_rotate_left_types,
-    prompt=ROTATE_LEFT_PROMPT,
-    step=ROTATE_LEFT_STEP,
+    prompt=_rotate_left_prompt,
+    step=_rotate_left_step,
     solve_fn=_rotate_left_solve,
     wheres=[],
     verify_kind='exact',
@@ -169,10 +169,10 @@ rotate_left = Environment(
 )
 
 
-# take_first: Keep the first k elements of a list.
+# env take_first
 
-TAKE_FIRST_PROMPT = 'Write down the first {{ k }} elements of {{ xs }}.'
-TAKE_FIRST_STEP = 'keep the first {{ k }} elements of {{ xs }}'
+_take_first_prompt = 'Write down the first {{ k }} elements of {{ xs }}.'
+_take_first_step = 'keep the first {{ k }} elements of {{ xs }}'
 
 
 def _take_first_types(p):
@@ -193,8 +193,8 @@ take_first = Environment(
     params=[ParamSpec('k', 'int', 3)],
     input_names=['xs'],
     types=_take_first_types,
-    prompt=TAKE_FIRST_PROMPT,
-    step=TAKE_FIRST_STEP,
+    prompt=_take_first_prompt,
+    step=_take_first_step,
     solve_fn=_take_first_solve,
     wheres=[],
     verify_kind='exact',
@@ -207,10 +207,10 @@ take_first = Environment(
 )
 
 
-# top_k: The k largest elements of a list, largest first.
+# env top_k
 
-TOP_K_PROMPT = 'List the {{ k }} largest elements of {{ xs }} in descending order. A value that\noccurs several times counts once per occurrence; if the list has fewer than {{ k }}\nelements, list all of them.'
-TOP_K_STEP = 'list the {{ k }} largest elements of {{ xs }}, largest first'
+_top_k_prompt = 'List the {{ k }} largest elements of {{ xs }} in descending order. A value that\noccurs several times counts once per occurrence; if the list has fewer than {{ k }}\nelements, list all of them.'
+_top_k_step = 'list the {{ k }} largest elements of {{ xs }}, largest first'
 
 
 def _top_k_types(p):
@@ -231,8 +231,8 @@ top_k = Environment(
     params=[ParamSpec('n', 'int', 8), ParamSpec('k', 'int', 3)],
     input_names=['xs'],
     types=_top_k_types,
-    prompt=TOP_K_PROMPT,
-    step=TOP_K_STEP,
+    prompt=_top_k_prompt,
+    step=_top_k_step,
     solve_fn=_top_k_solve,
     wheres=[],
     verify_kind='exact',
@@ -245,10 +245,10 @@ top_k = Environment(
 )
 
 
-# dedupe: Remove repeated values from a list, keeping first occurrences.
+# env dedupe
 
-DEDUPE_PROMPT = 'Remove every repeated value from {{ xs }}: keep only the first occurrence of each\nvalue, in the original order.'
-DEDUPE_STEP = 'remove repeated values from {{ xs }}, keeping first occurrences in order'
+_dedupe_prompt = 'Remove every repeated value from {{ xs }}: keep only the first occurrence of each\nvalue, in the original order.'
+_dedupe_step = 'remove repeated values from {{ xs }}, keeping first occurrences in order'
 
 
 def _dedupe_types(p):
@@ -269,8 +269,8 @@ dedupe = Environment(
     params=[ParamSpec('n', 'int', 8)],
     input_names=['xs'],
     types=_dedupe_types,
-    prompt=DEDUPE_PROMPT,
-    step=DEDUPE_STEP,
+    prompt=_dedupe_prompt,
+    step=_dedupe_step,
     solve_fn=_dedupe_solve,
     wheres=[],
     verify_kind='exact',
@@ -283,10 +283,10 @@ dedupe = Environment(
 )
 
 
-# filter_evens: Keep the even elements of a list.
+# env filter_evens
 
-FILTER_EVENS_PROMPT = 'Keep only the even numbers of {{ xs }} (zero and negative even numbers count),\nin their original order. The result may be empty.'
-FILTER_EVENS_STEP = 'keep the even numbers of {{ xs }} in order'
+_filter_evens_prompt = 'Keep only the even numbers of {{ xs }} (zero and negative even numbers count),\nin their original order. The result may be empty.'
+_filter_evens_step = 'keep the even numbers of {{ xs }} in order'
 
 
 def _filter_evens_types(p):
@@ -307,8 +307,8 @@ filter_evens = Environment(
     params=[ParamSpec('n', 'int', 8)],
     input_names=['xs'],
     types=_filter_evens_types,
-    prompt=FILTER_EVENS_PROMPT,
-    step=FILTER_EVENS_STEP,
+    prompt=_filter_evens_prompt,
+    step=_filter_evens_step,
     solve_fn=_filter_evens_solve,
     wheres=[],
     verify_kind='exact',
@@ -321,10 +321,10 @@ filter_evens = Environment(
 )
 
 
-# double_all: Double every element of a list.
+# env double_all
 
-DOUBLE_ALL_PROMPT = 'Multiply every element of this list by 2: {{ xs }}'
-DOUBLE_ALL_STEP = 'double every element of {{ xs }}'
+_double_all_prompt = 'Multiply every element of this list by 2: {{ xs }}'
+_double_all_step = 'double every element of {{ xs }}'
 
 
 def _double_all_types(p):
@@ -345,8 +345,8 @@ double_all = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_double_all_types,
-    prompt=DOUBLE_ALL_PROMPT,
-    step=DOUBLE_ALL_STEP,
+    prompt=_double_all_prompt,
+    step=_double_all_step,
     solve_fn=_double_all_solve,
     wheres=[],
     verify_kind='exact',
@@ -359,10 +359,10 @@ double_all = Environment(
 )
 
 
-# negate_all: Negate every element of a list.
+# env negate_all
 
-NEGATE_ALL_PROMPT = 'Change the sign of every element of {{ xs }} (so 5 becomes -5 and -3 becomes 3).'
-NEGATE_ALL_STEP = 'change the sign of every element of {{ xs }}'
+_negate_all_prompt = 'Change the sign of every element of {{ xs }} (so 5 becomes -5 and -3 becomes 3).'
+_negate_all_step = 'change the sign of every element of {{ xs }}'
 
 
 def _negate_all_types(p):
@@ -383,8 +383,8 @@ negate_all = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_negate_all_types,
-    prompt=NEGATE_ALL_PROMPT,
-    step=NEGATE_ALL_STEP,
+    prompt=_negate_all_prompt,
+    step=_negate_all_step,
     solve_fn=_negate_all_solve,
     wheres=[],
     verify_kind='exact',
@@ -397,10 +397,10 @@ negate_all = Environment(
 )
 
 
-# abs_all: Absolute value of every element of a list.
+# env abs_all
 
-ABS_ALL_PROMPT = 'Replace every element of {{ xs }} by its absolute value.'
-ABS_ALL_STEP = 'take the absolute value of every element of {{ xs }}'
+_abs_all_prompt = 'Replace every element of {{ xs }} by its absolute value.'
+_abs_all_step = 'take the absolute value of every element of {{ xs }}'
 
 
 def _abs_all_types(p):
@@ -421,8 +421,8 @@ abs_all = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_abs_all_types,
-    prompt=ABS_ALL_PROMPT,
-    step=ABS_ALL_STEP,
+    prompt=_abs_all_prompt,
+    step=_abs_all_step,
     solve_fn=_abs_all_solve,
     wheres=[],
     verify_kind='exact',
@@ -435,10 +435,10 @@ abs_all = Environment(
 )
 
 
-# mod10_all: Remainder modulo 10 of every element of a list.
+# env mod10_all
 
-MOD10_ALL_PROMPT = 'Replace every element x of {{ xs }} by x mod 10, the remainder from 0 to 9\n(for negative numbers too: -7 mod 10 is 3).'
-MOD10_ALL_STEP = 'replace every element of {{ xs }} by its remainder mod 10 (from 0 to 9)'
+_mod10_all_prompt = 'Replace every element x of {{ xs }} by x mod 10, the remainder from 0 to 9\n(for negative numbers too: -7 mod 10 is 3).'
+_mod10_all_step = 'replace every element of {{ xs }} by its remainder mod 10 (from 0 to 9)'
 
 
 def _mod10_all_types(p):
@@ -459,8 +459,8 @@ mod10_all = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_mod10_all_types,
-    prompt=MOD10_ALL_PROMPT,
-    step=MOD10_ALL_STEP,
+    prompt=_mod10_all_prompt,
+    step=_mod10_all_step,
     solve_fn=_mod10_all_solve,
     wheres=[],
     verify_kind='exact',
@@ -473,10 +473,10 @@ mod10_all = Environment(
 )
 
 
-# clamp_negatives: Replace negative elements of a list by zero.
+# env clamp_negatives
 
-CLAMP_NEGATIVES_PROMPT = 'Replace every negative element of {{ xs }} by 0 and keep the others as they are.'
-CLAMP_NEGATIVES_STEP = 'replace the negative elements of {{ xs }} by 0'
+_clamp_negatives_prompt = 'Replace every negative element of {{ xs }} by 0 and keep the others as they are.'
+_clamp_negatives_step = 'replace the negative elements of {{ xs }} by 0'
 
 
 def _clamp_negatives_types(p):
@@ -497,8 +497,8 @@ clamp_negatives = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_clamp_negatives_types,
-    prompt=CLAMP_NEGATIVES_PROMPT,
-    step=CLAMP_NEGATIVES_STEP,
+    prompt=_clamp_negatives_prompt,
+    step=_clamp_negatives_step,
     solve_fn=_clamp_negatives_solve,
     wheres=[],
     verify_kind='exact',
@@ -511,10 +511,10 @@ clamp_negatives = Environment(
 )
 
 
-# running_max: Running maximum of a list.
+# env running_max
 
-RUNNING_MAX_PROMPT = 'For every position i of {{ xs }}, write the largest element among the first i\nelements (positions 1 to i). The result has as many elements as the list.'
-RUNNING_MAX_STEP = 'compute the running maximum of {{ xs }}'
+_running_max_prompt = 'For every position i of {{ xs }}, write the largest element among the first i\nelements (positions 1 to i). The result has as many elements as the list.'
+_running_max_step = 'compute the running maximum of {{ xs }}'
 
 
 def _running_max_types(p):
@@ -535,8 +535,8 @@ running_max = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_running_max_types,
-    prompt=RUNNING_MAX_PROMPT,
-    step=RUNNING_MAX_STEP,
+    prompt=_running_max_prompt,
+    step=_running_max_step,
     solve_fn=_running_max_solve,
     wheres=[],
     verify_kind='exact',
@@ -549,10 +549,10 @@ running_max = Environment(
 )
 
 
-# running_min: Running minimum of a list.
+# env running_min
 
-RUNNING_MIN_PROMPT = 'For every position i of {{ xs }}, write the smallest element among the first i\nelements (positions 1 to i). The result has as many elements as the list.'
-RUNNING_MIN_STEP = 'compute the running minimum of {{ xs }}'
+_running_min_prompt = 'For every position i of {{ xs }}, write the smallest element among the first i\nelements (positions 1 to i). The result has as many elements as the list.'
+_running_min_step = 'compute the running minimum of {{ xs }}'
 
 
 def _running_min_types(p):
@@ -573,8 +573,8 @@ running_min = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_running_min_types,
-    prompt=RUNNING_MIN_PROMPT,
-    step=RUNNING_MIN_STEP,
+    prompt=_running_min_prompt,
+    step=_running_min_step,
     solve_fn=_running_min_solve,
     wheres=[],
     verify_kind='exact',
@@ -587,10 +587,10 @@ running_min = Environment(
 )
 
 
-# prefix_sums: Prefix sums of a list.
+# env prefix_sums
 
-PREFIX_SUMS_PROMPT = 'For every position i of {{ xs }}, write the sum of the first i elements\n(positions 1 to i). The result has as many elements as the list.'
-PREFIX_SUMS_STEP = 'compute the prefix sums of {{ xs }}'
+_prefix_sums_prompt = 'For every position i of {{ xs }}, write the sum of the first i elements\n(positions 1 to i). The result has as many elements as the list.'
+_prefix_sums_step = 'compute the prefix sums of {{ xs }}'
 
 
 def _prefix_sums_types(p):
@@ -611,8 +611,8 @@ prefix_sums = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_prefix_sums_types,
-    prompt=PREFIX_SUMS_PROMPT,
-    step=PREFIX_SUMS_STEP,
+    prompt=_prefix_sums_prompt,
+    step=_prefix_sums_step,
     solve_fn=_prefix_sums_solve,
     wheres=[],
     verify_kind='exact',
@@ -625,17 +625,17 @@ prefix_sums = Environment(
 )
 
 
-# differences: Differences between consecutive elements of a list.
+# env differences
 
-DIFFERENCES_PROMPT = 'For each pair of neighbouring elements a, b of {{ xs }} (in order), write b - a.\nThe result has one element fewer than the list.'
-DIFFERENCES_STEP = 'write the differences b - a between neighbouring elements a, b of {{ xs }}'
+_differences_prompt = 'For each pair of neighbouring elements a, b of {{ xs }} (in order), write b - a.\nThe result has one element fewer than the list.'
+_differences_step = 'write the differences b - a between neighbouring elements a, b of {{ xs }}'
 
 
 def _differences_types(p):
     return EnvTypes(
         params={'n': TInt(Interval(2, 12))},
         inputs={'xs': TList(TInt(Interval(-99, 99)), Interval(max(0, p['n']), p['n']))},
-        output=TList(TInt(Interval(-198, 198)), Interval(max(0, (p['n'] - 1)), (p['n'] - 1))),
+        output=TList(TInt(Interval(-198, 198)), Interval(max(0, p['n'] - 1), p['n'] - 1)),
     )
 
 
@@ -649,8 +649,8 @@ differences = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_differences_types,
-    prompt=DIFFERENCES_PROMPT,
-    step=DIFFERENCES_STEP,
+    prompt=_differences_prompt,
+    step=_differences_step,
     solve_fn=_differences_solve,
     wheres=[],
     verify_kind='exact',
@@ -663,10 +663,10 @@ differences = Environment(
 )
 
 
-# extremes: Smallest and largest element of a list, as a pair.
+# env extremes
 
-EXTREMES_PROMPT = 'Give the smallest and the largest element of {{ xs }}, as the pair\n[smallest, largest].'
-EXTREMES_STEP = 'give the pair [smallest, largest] of {{ xs }}'
+_extremes_prompt = 'Give the smallest and the largest element of {{ xs }}, as the pair\n[smallest, largest].'
+_extremes_step = 'give the pair [smallest, largest] of {{ xs }}'
 
 
 def _extremes_types(p):
@@ -687,8 +687,8 @@ extremes = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_extremes_types,
-    prompt=EXTREMES_PROMPT,
-    step=EXTREMES_STEP,
+    prompt=_extremes_prompt,
+    step=_extremes_step,
     solve_fn=_extremes_solve,
     wheres=[],
     verify_kind='exact',
@@ -701,10 +701,10 @@ extremes = Environment(
 )
 
 
-# first_last: First and last element of a list, as a pair.
+# env first_last
 
-FIRST_LAST_PROMPT = 'Give the first and the last element of {{ xs }}, as the pair [first, last]\n(for a one-element list, that element twice).'
-FIRST_LAST_STEP = 'give the pair [first, last] of {{ xs }}'
+_first_last_prompt = 'Give the first and the last element of {{ xs }}, as the pair [first, last]\n(for a one-element list, that element twice).'
+_first_last_step = 'give the pair [first, last] of {{ xs }}'
 
 
 def _first_last_types(p):
@@ -725,8 +725,8 @@ first_last = Environment(
     params=[ParamSpec('n', 'int', 6)],
     input_names=['xs'],
     types=_first_last_types,
-    prompt=FIRST_LAST_PROMPT,
-    step=FIRST_LAST_STEP,
+    prompt=_first_last_prompt,
+    step=_first_last_step,
     solve_fn=_first_last_solve,
     wheres=[],
     verify_kind='exact',
@@ -739,10 +739,10 @@ first_last = Environment(
 )
 
 
-# total: Sum of a list of integers.
+# env total
 
-TOTAL_PROMPT = 'What is the sum of {{ xs }}?'
-TOTAL_STEP = 'add up {{ xs }}'
+_total_prompt = 'What is the sum of {{ xs }}?'
+_total_step = 'add up {{ xs }}'
 
 
 def _total_types(p):
@@ -763,8 +763,8 @@ total = Environment(
     params=[],
     input_names=['xs'],
     types=_total_types,
-    prompt=TOTAL_PROMPT,
-    step=TOTAL_STEP,
+    prompt=_total_prompt,
+    step=_total_step,
     solve_fn=_total_solve,
     wheres=[],
     verify_kind='exact',
