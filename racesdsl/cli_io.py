@@ -57,13 +57,10 @@ def prepare_output(output: Path, folder: bool) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` whole or not at all (a temporary file renamed into place)."""
-    import tempfile  # here: `racesdsl --help` stays fast
+    """Write `text` whole or not at all (racesdsl.atomic); an OS error is a usage error."""
+    from racesdsl import atomic  # here: `racesdsl --help` stays fast
 
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        atomic.write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
     except OSError as exc:
-        raise _fail(f"cannot write {path}: {exc}", EXIT_USAGE) from None
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from None

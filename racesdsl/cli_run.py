@@ -133,9 +133,7 @@ def sample(
             spec_path = spec.partition(":")[0]
             plain = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or (),
                                 engine=engine)
-            rows = list(export.from_plain(plain, schema, fractions))
-            if schema != "plain":  # plain rows stay exactly `Instance.to_dict()`
-                rows = _with_lineage(program, rows)
+            rows = list(export.from_plain(plain, schema, fractions, program))  # verl/trl rows get lineage
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except SPEC_BUGS as exc:
@@ -154,21 +152,6 @@ def sample(
         except OSError as exc:  # a full disk, a folder made read-only meanwhile
             raise _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE) from None
     raise typer.Exit(EXIT_OK)
-
-
-def _with_lineage(program: Program, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Record on every row what it was built from (base envs, operators, depth), as a JSON
-    string so every row has the same columns: held-out checks read it back."""
-    from racesdsl.curriculum.splits import lineage
-
-    cache: dict[str, str] = {}
-    for row in rows:
-        holder = row["extra_info"] if "extra_info" in row else row
-        env = holder["env"]
-        if env not in cache:
-            cache[env] = json.dumps(lineage(program[env]), ensure_ascii=False)
-        holder["lineage"] = cache[env]
-    return rows
 
 
 @app.command()

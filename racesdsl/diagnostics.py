@@ -33,7 +33,7 @@ def _codes(*rows: tuple[str, str, str]) -> dict[str, CodeInfo]:
 CODES: dict[str, CodeInfo] = _codes(
     ("E0101", "syntax error", "The text does not follow the grammar of `.races` files."),
     ("E0102", "unterminated string", "A string or triple-quoted template has no closing quote."),
-    ("E0103", "reserved word used as a name", "Keywords and type names cannot name envs, params, inputs, types or fields."),
+    ("E0103", "reserved word used as a name", "Keywords and type names cannot name envs, params, inputs, types or fields; `seed`, `self` and `inputs` cannot name params."),
     ("E0104", "duplicate clause", "A clause that may appear once per env appears twice."),
     ("E0105", "missing clause", "An env lacks a required clause (`input`, `output`, `prompt` or `solve`)."),
     ("E0106", "invalid module file name", "A `.races` file name must be an identifier: it is the module's name."),

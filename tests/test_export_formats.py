@@ -23,7 +23,7 @@ import racesdsl
 from racesdsl import loader
 from racesdsl.curriculum import check_leakage, split_compositions
 from racesdsl.integrations import export
-from racesdsl.integrations.atomic import TEMP_SUFFIX
+from racesdsl.atomic import TEMP_SUFFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSITIONS = ROOT / "tests" / "fixtures" / "language" / "compositions.races"

@@ -87,7 +87,7 @@ const ext = require(process.argv[1]);
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")  # a system tool, not a Python one
 def test_vscode_client_starts_racesdsl_lsp_over_stdio(tmp_path: Path) -> None:
     """extension.js against stand-ins for `vscode` and `vscode-languageclient` (no npm install)."""
     for name, body in STUBS.items():

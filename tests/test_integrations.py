@@ -21,6 +21,10 @@ from racesdsl.integrations.registry import Registry, RegistryError, UnknownEnvir
 from racesdsl.integrations.trl import completion_text, make_reward_function, reward_function
 from racesdsl.integrations.verl import PART_KEYS, compute_score, make_compute_score
 
+# Rows naming no known env score 0 here on purpose; that they also warn (once) is
+# tests/test_reward_sources.py's subject.
+pytestmark = pytest.mark.filterwarnings("ignore::racesdsl.integrations.registry.MissingEnvironmentWarning")
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 COMPOSITIONS = ROOT / "tests" / "fixtures" / "language" / "compositions.races"

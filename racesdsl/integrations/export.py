@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from racesdsl.integrations.atomic import write_atomic
+from racesdsl.atomic import write_atomic
 from racesdsl.integrations.registry import DATA_SOURCE_PREFIX
 from racesdsl.runtime.env import Instance
 from racesdsl.runtime.values import to_json_value
