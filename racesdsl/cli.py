@@ -239,6 +239,7 @@ def main() -> None:
 
 
 from racesdsl import cli_run  # noqa: E402,F401  (registers sample/verify on `app`)
+from racesdsl import cli_serve  # noqa: E402,F401  (registers serve on `app`)
 
 if __name__ == "__main__":
     main()
