@@ -14,6 +14,11 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from racesdsl.serve.workers import Pool
 
 __all__ = ["serve"]
 
@@ -47,6 +52,23 @@ def serve(paths: Sequence[Path], search_path: Sequence[Path] = (), *, host: str 
         sock.close()
 
 
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, telling the pool at the stop signal that it is draining."""
+
+        def __init__(self, config: uvicorn.Config, pool: Pool) -> None:
+            super().__init__(config)
+            self.pool = pool
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.pool.closing = True
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
 async def _main(sock: socket.socket, paths: Sequence[Path], search_path: Sequence[Path], workers: int,
                 timeout: float, max_body: int | None, log_level: str, stopped: list[int]) -> None:
     import uvicorn
@@ -62,7 +84,7 @@ async def _main(sock: socket.socket, paths: Sequence[Path], search_path: Sequenc
         app = build_app(pool, max_body=MAX_BODY if max_body is None else max_body)
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=int(timeout) + 5, server_header=False)
-        server = uvicorn.Server(config)
+        server = _server_class()(config, pool)
         where, real_port = sock.getsockname()[:2]
         sys.stderr.write(f"racesdsl serve: listening on http://{where}:{real_port} ({workers} worker"
                          f"{'s' if workers != 1 else ''}, {len(pool.catalog['envs'])} environments)\n")

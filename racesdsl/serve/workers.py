@@ -137,7 +137,7 @@ class Pool:
         self._replacing: set[asyncio.Task[None]] = set()
         self.catalog: dict[str, Any] = {"envs": []}
         self.restarts = 0
-        self.closing = False
+        self.closing = False  # set at the stop signal: no new requests, no replacement workers
 
     async def start(self) -> None:
         """Start every worker and wait until all have loaded the specs (PoolError if one cannot)."""
@@ -204,8 +204,10 @@ class Pool:
     async def close(self, grace: float = 5.0) -> None:
         """Stop every worker (the server has finished its in-flight requests by now)."""
         self.closing = True
-        for task in list(self._replacing):
+        pending = list(self._replacing)
+        for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         workers = list(self._busy)
         while not self._idle.empty():
             workers.append(self._idle.get_nowait())
