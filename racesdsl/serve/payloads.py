@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from racesdsl.integrations.registry import plain, qualname_of, read_json
+from racesdsl.integrations.registry import DATA_SOURCE_PREFIX, plain, qualname_of, read_json
 from racesdsl.integrations.trl import completion_text
 
 __all__ = ["MAX_ROWS", "MAX_SAMPLES", "PayloadError", "Row", "parse_json", "require_list", "row_from_item",
@@ -43,10 +42,10 @@ class PayloadError(ValueError):
         return out
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One completion to score against the instance `(env, seed, params)`; `id` is the
-    instance id the client holds, when it sent one (checked against the re-sampled one)."""
+    instance id the client holds, when it sent one (checked against the re-sampled one).
+    (A NamedTuple: one is built per row of every batch, it must be cheap.)"""
 
     env: str
     seed: int
@@ -106,6 +105,11 @@ def env_of(value: Any, where: str, index: int | None = None) -> str:
 
 def row_from_item(item: Any, index: int) -> Row:
     """A /score item: `{env, completion, instance}` or `{env, completion, seed, params?}`."""
+    if type(item) is dict and "instance" not in item:  # the common shape, checked in one go
+        env, seed, completion, params = item.get("env"), item.get("seed"), item.get("completion"), item.get("params")
+        if type(env) is str and env and type(seed) is int and type(completion) is str and \
+                (params is None or type(params) is dict) and not env.startswith(DATA_SOURCE_PREFIX):
+            return Row(env, seed, params or {}, completion)
     where = f"item {index}: "
     item = require_object(item, f"item {index}", index)
     completion = _completion(item.get("completion"), where, index)

@@ -165,7 +165,7 @@ class Scorer:
             raise PayloadError(422, "bad_params", f"{where}{exc}", index) from None
 
     def _sampled(self, env: Env, seed: int, params: dict[str, Any]) -> Instance:
-        key = (env.qualname, seed, params_key(params))
+        key = (env.qualname, seed, params_key(params) if params else "")
         hit = self._instances.get(key)
         if hit is None:
             try:
