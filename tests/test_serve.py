@@ -135,6 +135,17 @@ def test_chat_message_completions(client: httpx.Client, program: Any) -> None:
     assert got.json()["scores"] == [expected(program, "lists.sort_list", 1, {}, text)]
 
 
+def test_keep_alive_requests_are_not_delayed(client: httpx.Client) -> None:
+    """Accepted connections have TCP_NODELAY: without it each response on a kept-alive
+    connection waited ~40 ms for the client's delayed ACK (Nagle), whatever its size."""
+    times = []
+    for _ in range(15):
+        start = time.perf_counter()
+        client.post("/score", json={"items": [GOOD]})
+        times.append(time.perf_counter() - start)
+    assert sorted(times)[len(times) // 2] < 0.03, times
+
+
 # -------------------------------------------------------------- trainer shapes
 
 
@@ -357,3 +368,32 @@ def test_spec_errors_and_busy_port_exit_before_serving(tmp_path: Path, server: s
     run = subprocess.run([sys.executable, "-m", "racesdsl", "serve", str(DEMO), "--port", port],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "cannot listen" in run.stderr
+
+
+# ------------------------------------------------------------------- the docs
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "integrations.md"
+README = DOCS.parent.parent / "README.md"
+
+
+def test_reward_server_docs_examples_are_what_the_server_answers(tmp_path: Path) -> None:
+    """docs/integrations.md "Reward server": its JSON examples, posted to a server over README's
+    demo.races, get the answers the page shows."""
+    import re
+
+    section = DOCS.read_text(encoding="utf-8").split("## Reward server", 1)[1]
+    blocks = [json.loads(b) for b in re.findall(r"^```json\n(.*?)^```", section, re.M | re.S)]
+    score_request, score_answer, openrlhf, verify = blocks
+    demo = re.search(r"<!-- file: demo.races -->\n```races\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert demo is not None
+    (tmp_path / "demo.races").write_text(demo.group(1), encoding="utf-8")
+    with ServerProcess([tmp_path / "demo.races"], "--workers", "1") as url, httpx.Client(base_url=url) as http:
+        assert http.post("/score", json=score_request).json() == score_answer
+        shown = re.search(r"answers `(\{\"rewards\".*?\})`", section, re.S)
+        assert shown is not None
+        assert http.post("/openrlhf", json=openrlhf).json() == json.loads(shown.group(1).replace("\n", " "))
+        got = http.post("/verify", json=verify).json()
+        assert (got["reward"], got["reason"], got["parts"]) == (1.0, "correct", [])
+        label = openrlhf["labels"][0]
+        slime = http.post("/slime", json={"prompt": "p", "response": "<answer>[-57, 75]</answer>", "label": label})
+        assert slime.json() == {"reward": 1.0, "value": 1.0, "reason": "correct", "parts": []}

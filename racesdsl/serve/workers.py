@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -190,16 +192,28 @@ class Pool:
         task.add_done_callback(self._replacing.discard)
 
     async def _start_one(self) -> None:
-        worker = Worker(self._ctx, self.paths, self.search_path)
-        try:
-            await worker.ready()
-        except BaseException:
-            worker.kill()
-            raise
-        if self.closing:
-            worker.stop(5)
-        else:
-            self._idle.put_nowait(worker)
+        """Start a replacement; retried with back-off while it fails (the spec files changed
+        on disk, say): meanwhile /health reports the missing workers and requests wait."""
+        delay = 1.0
+        while not self.closing:
+            worker = Worker(self._ctx, self.paths, self.search_path)
+            try:
+                await worker.ready()
+            except (PoolError, WorkerDied, TimeoutError) as exc:
+                worker.kill()
+                sys.stderr.write(f"racesdsl serve: a replacement worker failed to start ({exc}); "
+                                 f"retrying in {delay:g} s\n")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            except BaseException:
+                worker.kill()
+                raise
+            if self.closing:
+                worker.stop(5)
+            else:
+                self._idle.put_nowait(worker)
+            return
 
     async def close(self, grace: float = 5.0) -> None:
         """Stop every worker (the server has finished its in-flight requests by now)."""
@@ -215,6 +229,4 @@ class Pool:
 
 
 def _error(code: str, reason: str) -> bytes:
-    from racesdsl.serve.scoring import encode
-
-    return encode({"error": code, "reason": reason})
+    return json.dumps({"error": code, "reason": reason}).encode("utf-8")
