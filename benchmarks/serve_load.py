@@ -21,6 +21,10 @@ remaining phases are skipped. It stops the server itself.
 
     python benchmarks/serve_load.py [--quick] [--workers N] [--rss-requests N] [--max-seconds S]
 
+`CPU ratio` is rows per CPU-second of the server (its process and workers) over
+the in-process rate: what the ratio would be with a free core a worker. On a
+machine shared with other work, wall-clock ratios also measure the neighbours.
+
 Latency at 64 clients is mostly queueing: with W workers busy, a request waits
 for the ones ahead of it (Little's law: latency = clients / requests per second).
 """
@@ -278,7 +282,7 @@ def throughput(url: str, pid: int, program: Any, batches_per_cell: dict[str, int
     """The table: every env at every client count; returns how many cells had errors or losses."""
     failures = 0
     print(f"{'env':22} {'clients':>7} {'rows/s':>9} {'in-proc':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>6} {'lost':>5}  CPU s: server workers client")
+          f"{'errors':>6} {'lost':>5}  CPU s: server workers client  CPU ratio")
     seed = 0
     for env in ENVS:
         for clients in CLIENTS:
@@ -296,10 +300,12 @@ def throughput(url: str, pid: int, program: Any, batches_per_cell: dict[str, int
             res = asyncio.run(drive(url, bodies, clients, scores, kind))
             after, mine = cpu_seconds(pid), time.process_time() - mine
             rate = sum(map(len, batches)) / res["wall"]
+            used = (after[0] - before[0]) + (after[1] - before[1])
+            cpu_rate = sum(map(len, batches)) / used if used > 0 else float("inf")
             failures += bool(res["errors"]) + bool(res["lost"])
             print(f"{env:22} {clients:>7} {rate:>9.0f} {local:>9.0f} {rate / local:>6.2f} {res['p50']:>8.1f} "
                   f"{res['p99']:>8.1f} {len(res['errors']):>6} {res['lost']:>5}  {after[0] - before[0]:>6.2f} "
-                  f"{after[1] - before[1]:>7.2f} {mine:>6.2f}", flush=True)
+                  f"{after[1] - before[1]:>7.2f} {mine:>6.2f}  {cpu_rate / local:>9.2f}", flush=True)
             for e in res["errors"][:3]:
                 print("   ", e)
     return failures

@@ -36,10 +36,9 @@ from racesdsl.serve.payloads import (
     seed_of,
 )
 
-__all__ = ["MAX_INSTANCES", "ROUTES", "Scorer", "encode"]
+__all__ = ["MAX_INSTANCES", "Scorer", "encode"]
 
 MAX_INSTANCES = 4096  # re-sampled instances a worker keeps (bounded: memory stays flat)
-ROUTES = ("score", "sample", "openrlhf", "slime", "verify")
 
 Env = Environment | Composite
 

@@ -15,10 +15,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from racesdsl.serve.workers import Pool
+import uvicorn
+
+from racesdsl.serve.app import MAX_BODY, build_app
+from racesdsl.serve.workers import Pool
 
 __all__ = ["serve"]
 
@@ -54,30 +55,20 @@ def serve(paths: Sequence[Path], search_path: Sequence[Path] = (), *, host: str 
         sock.close()
 
 
-def _server_class() -> type:
-    import uvicorn
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the pool at the stop signal that it is draining."""
 
-    class Server(uvicorn.Server):
-        """uvicorn's server, telling the pool at the stop signal that it is draining."""
+    def __init__(self, config: uvicorn.Config, pool: Pool) -> None:
+        super().__init__(config)
+        self.pool = pool
 
-        def __init__(self, config: uvicorn.Config, pool: Pool) -> None:
-            super().__init__(config)
-            self.pool = pool
-
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            self.pool.closing = True
-            super().handle_exit(sig, frame)
-
-    return Server
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.pool.closing = True
+        super().handle_exit(sig, frame)
 
 
 async def _main(sock: socket.socket, paths: Sequence[Path], search_path: Sequence[Path], workers: int,
                 timeout: float, max_body: int | None, log_level: str, stopped: list[int]) -> None:
-    import uvicorn
-
-    from racesdsl.serve.app import MAX_BODY, build_app
-    from racesdsl.serve.workers import Pool
-
     pool = Pool(paths, search_path, size=workers, timeout=timeout)
     await pool.start()
     try:
@@ -86,8 +77,9 @@ async def _main(sock: socket.socket, paths: Sequence[Path], search_path: Sequenc
         app = build_app(pool, max_body=MAX_BODY if max_body is None else max_body)
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=int(timeout) + 5, server_header=False)
-        server = _server_class()(config, pool)
+        server = _Server(config, pool)
         where, real_port = sock.getsockname()[:2]
+        where = f"[{where}]" if ":" in where else where
         sys.stderr.write(f"racesdsl serve: listening on http://{where}:{real_port} ({workers} worker"
                          f"{'s' if workers != 1 else ''}, {len(pool.catalog['envs'])} environments)\n")
         sys.stderr.flush()
