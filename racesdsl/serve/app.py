@@ -7,10 +7,14 @@ worker's JSON. Every error is a JSON object `{"error": CODE, "reason": TEXT}`:
 
 Routes: `POST /score`, `POST /sample`, `GET /envs`, `GET /health`, and the
 trainer shapes `POST /openrlhf` (alias `/get_reward`, OpenRLHF's own reward
-server path), `POST /slime` and `POST /verify` (see trainers.py)."""
+server path), `POST /slime` and `POST /verify` (see trainers.py). A request
+past the time limit is a 504 on `/score` and `/sample`; on the trainer routes
+its rows score 0 with the reason instead, so a hanging verifier cannot end a
+training run through the trainer's retry limit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from racesdsl import __version__
+from racesdsl.serve.trainers import TRAINER_ROUTES, timeout_answer
 from racesdsl.serve.workers import Pool
 
 __all__ = ["MAX_BODY", "build_app"]
@@ -65,6 +70,10 @@ def build_app(pool: Pool, *, max_body: int = MAX_BODY) -> Starlette:
             if pool.closing:
                 return _json(503, "shutting_down", "the server is shutting down")
             status, answer = await pool.run(route, body)
+            if status == 504 and route in TRAINER_ROUTES:
+                zeros = timeout_answer(route, body, json.loads(answer)["reason"])
+                if zeros is not None:
+                    status, answer = 200, zeros
             return Response(answer, status_code=status, media_type="application/json")
 
         endpoint.__name__ = route

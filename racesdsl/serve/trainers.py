@@ -18,14 +18,17 @@ the wrong shape is a PayloadError (4xx)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from racesdsl.runtime.score import Score
 from racesdsl.serve.payloads import PayloadError, Row, require_list, row_from_item, row_from_label
 
-__all__ = ["openrlhf_answer", "openrlhf_rows", "response_text", "slime_answer", "slime_row", "verify_answer",
-           "verify_row"]
+__all__ = ["TRAINER_ROUTES", "openrlhf_answer", "openrlhf_rows", "response_text", "slime_answer", "slime_row",
+           "timeout_answer", "verify_answer", "verify_row"]
+
+TRAINER_ROUTES = ("openrlhf", "slime", "verify")
 
 
 def _lenient(make: Any, *args: Any) -> Row | Score:
@@ -134,3 +137,26 @@ def verify_row(body: Mapping[str, Any]) -> Row | Score:
 def verify_answer(body: Mapping[str, Any], score: Score) -> dict[str, Any]:
     """NeMo Gym's verify response: the request echoed, plus `reward` (and our reason and parts)."""
     return {**body, "reward": score.value, "reason": score.reason, "parts": [p.to_dict() for p in score.parts]}
+
+
+def timeout_answer(route: str, body: bytes, reason: str) -> bytes | None:
+    """What a trainer route answers when its worker missed the deadline: every row 0 with
+    the reason, not a 504 (OpenRLHF and slime retry a failed request a few times, then stop
+    the run; a verifier that hangs on one completion must not end training). None when
+    the body cannot be read here (the 504 stands)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    zero = Score(0.0, f"not scored: {reason}")
+    if route == "openrlhf" and isinstance(data.get("query"), list):
+        answer = openrlhf_answer([zero] * len(data["query"]))
+    elif route == "slime":
+        answer = slime_answer(zero)
+    elif route == "verify":
+        answer = verify_answer(data, zero)
+    else:
+        return None
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
