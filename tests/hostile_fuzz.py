@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIRS = ("specs", "tests/fixtures", "tests/diagnostics")
+HANGS = {"hanging", "serve"}  # fixture folders whose python hooks never return, on purpose
 CHECK_SECONDS = 4  # `check` of one file
 LEGAL_SECONDS = 15  # load + sample + compile + import of a legal one
 MARKER_NAME = "PWNED"  # every payload that runs as code creates this file next to the spec
@@ -53,8 +54,8 @@ NAMES = ["seed", "self", "_e_solve", "E_PROMPT", "Stage", "Composite", "_m_lists
 
 def corpus() -> list[tuple[str, Path]]:
     """(text, folder) of every spec in the repo: the folder holds its python bindings. The
-    fixture whose python solver hangs on purpose is left out: user code may hang."""
-    files = sorted(p for d in CORPUS_DIRS for p in (ROOT / d).rglob("*.races") if p.parent.name != "hanging")
+    fixtures whose python hooks hang on purpose are left out: user code may hang."""
+    files = sorted(p for d in CORPUS_DIRS for p in (ROOT / d).rglob("*.races") if p.parent.name not in HANGS)
     return [(p.read_text(encoding="utf-8"), p.parent) for p in files]
 
 

@@ -27,7 +27,7 @@ def test_hostile_mutants_are_diagnosed_or_run_safely(seed: int) -> None:
                          for f in summary["failures"])
     assert not summary["failures"], f"replay with: python {HARNESS.name} --seed {seed} --count 200 --show N\n{failures}"
     assert run.returncode == 0
-    assert summary["legal"] >= 20  # the mutants must also reach load/sample/compile, not only the parser
+    assert summary["legal"] >= 10  # the mutants must also reach load/sample/compile, not only the parser
 
 
 def test_the_probe_reports_code_that_ran(tmp_path: Path) -> None:
