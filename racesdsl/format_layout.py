@@ -45,7 +45,11 @@ class IfBreak:
 
 @dataclass(frozen=True)
 class Group:
+    """Its breaks are all flat or all newlines. A `lazy` group (an operator chain) breaks
+    only when it does not fit even with the brackets inside it broken: `sum([...]) + n`."""
+
     doc: Doc
+    lazy: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Fill:
 
 Doc = str | Line | IfBreak | Group | Nest | Fill | tuple
 SOFT, SPACE = Line(""), Line(" ")
+SOFT_MODE = "soft"  # a lazy group's own breaks are flat, the groups inside it still decide
 _COMMA = IfBreak(",")
 
 
@@ -69,7 +74,7 @@ def render(doc: Doc, indent: int = 0, width: int = WIDTH) -> str:
     """Lay `doc` out starting at column `indent` (continuation lines indented from there)."""
     out: list[str] = []
     col = indent
-    stack: list[tuple[int, bool, Doc]] = [(indent, False, doc)]
+    stack: list[tuple[int, bool | str, Doc]] = [(indent, False, doc)]
     while stack:
         ind, flat, d = stack.pop()
         if isinstance(d, str):
@@ -97,14 +102,17 @@ def render(doc: Doc, indent: int = 0, width: int = WIDTH) -> str:
                     col += 2
                 out.append(item)
                 col += len(item)
-        else:  # Group
-            fits = flat or _fits(width - col, [(ind, True, d.doc), *reversed(stack)])
-            stack.append((ind, fits, d.doc))
+        elif flat is True:  # a group inside a flat group
+            stack.append((ind, True, d.doc))
+        else:  # a group to decide: a lazy one that fits keeps deciding the groups inside it
+            fits = _fits(width - col, [(ind, True, d.doc), *reversed(stack)], d.lazy)
+            stack.append((ind, (SOFT_MODE if d.lazy else True) if fits else False, d.doc))
     return "".join(out)
 
 
-def _fits(room: int, cmds: list[tuple[int, bool, Doc]]) -> bool:
-    """Whether the text up to the next break that stays broken fits in `room` columns."""
+def _fits(room: int, cmds: list[tuple[int, bool, Doc]], lazy: bool = False) -> bool:
+    """Whether the text up to the next break that stays broken fits in `room` columns
+    (`lazy`: the groups nested in the first command count as broken)."""
     todo = list(reversed(cmds))
     while todo:
         if room < 0:
@@ -114,8 +122,10 @@ def _fits(room: int, cmds: list[tuple[int, bool, Doc]]) -> bool:
             room -= len(d)
         elif isinstance(d, tuple):
             todo.extend((ind, flat, x) for x in reversed(d))
-        elif isinstance(d, Nest | Group):
+        elif isinstance(d, Nest):
             todo.append((ind, flat, d.doc))
+        elif isinstance(d, Group):
+            todo.append((ind, flat and not lazy, d.doc))
         elif isinstance(d, Line):
             if not flat:
                 return True
@@ -213,18 +223,14 @@ class Layout:
                 return self._literal(e)
             case A.BinOp(op="**", left=left, right=right):
                 return (self.at(left, ATOM), " ** ", self.at(right, UNARY))
-            case A.BinOp(op=op, left=left, right=right):
-                lvl = _BINOP_LEVEL[op]
-                return (self.at(left, lvl), f" {op} ", self.at(right, lvl + 1))
+            case A.BinOp() | A.BoolOp():
+                return self._chain(e)
             case A.UnaryOp(op="not", operand=operand):
                 return ("not ", self.at(operand, NOT))
             case A.UnaryOp(op=op, operand=operand):
                 inner = self.at(operand, UNARY)
                 first = render(inner, 0, 10**9)[:1]
                 return (op, " " if first in "+-" else "", inner)
-            case A.BoolOp(op=op, left=left, right=right):
-                lvl = _BOOLOP_LEVEL[op]
-                return (self.at(left, lvl), f" {op} ", self.at(right, lvl + 1))
             case A.Compare(left=left, ops=ops, comparators=comps):
                 parts: list[Doc] = [self.at(left, ARITH)]
                 for op, comp in zip(ops, comps, strict=True):
@@ -260,6 +266,18 @@ class Layout:
                     parts += [(SPACE, "if ", self.at(c, OR)) for c in g.ifs]
                 return Group(("[", Nest((SOFT, *parts)), SOFT, "]"))
         raise TypeError(f"not an expression node: {type(e).__name__}")
+
+    def _chain(self, e: A.BinOp | A.BoolOp) -> Doc:
+        """`a + b - c` on one line, or broken before every operator of the chain, indented."""
+        lvl = _level(e)
+        rest: list[Doc] = []
+        while isinstance(e, A.BinOp | A.BoolOp) and _level(e) == lvl and e.op != "**":
+            rest.append((SPACE, f"{e.op} ", self.at(e.right, lvl + 1)))
+            left = e.left
+            if not isinstance(left, A.BinOp | A.BoolOp) or _level(left) != lvl or self._parens(left):
+                break
+            e = left
+        return Group((self.at(e.left, lvl), Nest(tuple(reversed(rest)))), lazy=True)
 
     def _huggable(self, e: A.Expr) -> bool:
         return isinstance(e, A.ListLit | A.ListComp | A.RecordLit | A.Call) and self._parens(e) <= 1
