@@ -11,7 +11,9 @@ any two tokens).
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import random
 import re
 import shutil
@@ -24,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import MODULE_PATH, modules
+from test_parallel import read_hooks, run_hook
 
 from racesdsl.check.pipeline import check_paths
 from racesdsl.formatter import FormatError, comments, format_text
@@ -254,3 +257,77 @@ def test_random_specs_format_idempotently_with_the_same_meaning(module: A.Module
     out = assert_formats_well(text)
     assert _parse(out, MODULE_PATH).decls == module.decls
     assert _verdict(out, tmp_path) == _verdict(text, tmp_path)
+
+
+# ---------------------------------------------------------------- the CLI
+
+MESSY = "env  twice{input x:Int[0..9]\n  output Int  # doubled\n solve 2*x}\n"
+TIDY = "env twice {\n    input x: Int[0..9]\n    output Int  # doubled\n    solve 2 * x\n}\n"
+
+
+def fmt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "racesdsl", "fmt", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_check_lists_files_that_would_change_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "messy.races").write_text(MESSY, encoding="utf-8")
+    (tmp_path / "tidy.races").write_text(TIDY, encoding="utf-8")
+    run = fmt("--check", ".", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout == ("would reformat messy.races\n"
+                          "1 file would be reformatted, 1 file would be left unchanged\n")
+    assert (tmp_path / "messy.races").read_text(encoding="utf-8") == MESSY
+    assert fmt("--check", "tidy.races", cwd=tmp_path).returncode == 0
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "messy.races").write_text(MESSY, encoding="utf-8")
+    run = fmt("--diff", "messy.races", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    expected = "".join(difflib.unified_diff(MESSY.splitlines(True), TIDY.splitlines(True), "messy.races",
+                                            "messy.races"))
+    assert run.stdout == expected + "1 file would be reformatted\n"
+    assert (tmp_path / "messy.races").read_text(encoding="utf-8") == MESSY
+
+
+def test_plain_fmt_rewrites_files_atomically_and_is_then_a_no_op(tmp_path: Path) -> None:
+    path = tmp_path / "messy.races"
+    path.write_text(MESSY, encoding="utf-8")
+    path.chmod(0o640)
+    run = fmt("messy.races", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout == "reformatted messy.races\n1 file reformatted\n", run.stderr
+    assert path.read_text(encoding="utf-8") == TIDY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["messy.races"]  # no temporary file left
+    again = fmt("messy.races", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == "1 file left unchanged\n"
+
+
+def test_a_syntax_error_is_reported_and_its_file_left_alone(tmp_path: Path) -> None:
+    bad = "env e {\n    solve (\n}\n"
+    (tmp_path / "bad.races").write_text(bad, encoding="utf-8")
+    (tmp_path / "messy.races").write_text(MESSY, encoding="utf-8")
+    run = fmt("bad.races", "messy.races", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "bad.races:3:1: error: unexpected `}`" in run.stderr and "[E0101]" in run.stderr
+    assert (tmp_path / "bad.races").read_text(encoding="utf-8") == bad
+    assert (tmp_path / "messy.races").read_text(encoding="utf-8") == TIDY  # the good file is still formatted
+    assert "1 file not formatted (syntax errors)" in run.stdout
+
+
+@pytest.mark.parametrize("args", [["missing.races"], ["notes.txt"], ["empty"]])
+def test_paths_that_are_not_specs_exit_2(args: list[str], tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    run = fmt(*args, cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.startswith("racesdsl: "), run.stderr
+
+
+def test_the_pre_commit_hook_formats_the_files_it_is_given(tmp_path: Path) -> None:
+    hooks = {h["id"]: h for h in read_hooks((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    hook = hooks["racesdsl-fmt"]
+    assert hook["entry"] == "racesdsl fmt" and hook["pass_filenames"] is True and re.search(hook["files"], "a.races")
+    (tmp_path / "messy.races").write_text(MESSY, encoding="utf-8")
+    assert run_hook(hook, [], ["messy.races"], tmp_path).returncode == 0
+    assert (tmp_path / "messy.races").read_text(encoding="utf-8") == TIDY
+    assert run_hook(hook, ["--check"], ["messy.races"], tmp_path).returncode == 0
