@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import MODULE_PATH, modules
+from strategies import MODULE_PATH, comp_exprs, exprs, modules
 from test_parallel import read_hooks, run_hook
 
 from racesdsl.check.pipeline import check_paths
@@ -33,7 +33,7 @@ from racesdsl.formatter import FormatError, comments, format_text
 from racesdsl.loader import load
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import _parser, parse_text
-from racesdsl.syntax.printer import print_module
+from racesdsl.syntax.printer import print_comp, print_expr, print_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -203,12 +203,13 @@ def test_a_syntax_error_raises_with_its_diagnostic() -> None:
 # ------------------------------------------------------------- properties
 
 
-def _relayout(text: str, rng: random.Random) -> str:
-    """The same tokens with random whitespace, newlines and comments between them."""
+def _relayout(text: str, rng: random.Random, commented: bool = True) -> str:
+    """The same tokens with random whitespace, newlines (and comments) between them."""
     tokens = list(_parser().lex(text))
     pieces = [tokens[0]]
     for n, tok in enumerate(tokens[1:], 1):
-        pieces.append(rng.choice([" ", " ", "\n", "\n\n   ", "  ", f"  # c{n}\n", f"\n# own {n}\n"]))
+        seps = [" ", " ", "\n", "  ", "\n   "] + (["\n\n   ", f"  # c{n}\n", f"\n# own {n}\n"] if commented else [])
+        pieces.append(rng.choice(seps))
         pieces.append(tok)
     return "".join(pieces) + "\n"
 
@@ -220,6 +221,15 @@ def test_random_layouts_of_the_specs_format_to_the_same_program(path: Path, seed
     messy = _relayout(text, random.Random(seed))
     out = assert_formats_well(messy)
     assert _parse(out) == _parse(text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expr=exprs(4), comp=comp_exprs(3), seed=st.integers(0, 2**32))
+def test_deep_expressions_and_compositions_in_any_layout_format_to_the_same_ast(
+        expr: A.Expr, comp: A.CompExpr, seed: int) -> None:
+    text = f"env e {{\n    solve {print_expr(expr)}\n}}\n\ncompose c = {print_comp(comp)}\n"
+    """One layout: any spacing of the same tokens formats to the same text."""
+    assert assert_formats_well(_relayout(text, random.Random(seed), commented=False)) == assert_formats_well(text)
 
 
 def _with_comments(text: str, rng: random.Random) -> str:
