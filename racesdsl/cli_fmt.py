@@ -66,7 +66,10 @@ def fmt(
                 sys.stdout.write(f"would reformat {visible(str(file))}\n")
             elif not diff:
                 data = new.encode("utf-8")
-                write_atomic(file, lambda fh, data=data: fh.write(data))
+                try:
+                    write_atomic(file, lambda fh, data=data: fh.write(data))
+                except OSError as exc:
+                    raise _fail(f"{file}: cannot write: {exc.strerror or exc}", EXIT_USAGE) from None
                 sys.stdout.write(f"reformatted {visible(str(file))}\n")
         sys.stdout.write(_summary(len(files), changed, broken, dry=check or diff) + "\n")
         sys.stdout.flush()

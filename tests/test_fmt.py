@@ -12,6 +12,7 @@ any two tokens).
 from __future__ import annotations
 
 import difflib
+import errno
 import json
 import os
 import random
@@ -331,6 +332,25 @@ def test_paths_that_are_not_specs_exit_2(args: list[str], tmp_path: Path) -> Non
     (tmp_path / "empty").mkdir()
     run = fmt(*args, cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.startswith("racesdsl: "), run.stderr
+
+
+def test_a_file_that_cannot_be_written_exits_2_and_keeps_its_text(tmp_path: Path, monkeypatch) -> None:
+    """A full disk or a read-only mount (simulated: root ignores permissions) is an I/O error, not a bug."""
+    from typer.testing import CliRunner
+
+    import racesdsl.atomic
+    from racesdsl.cli import app
+
+    def read_only(*_args: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    path = tmp_path / "messy.races"
+    path.write_text(MESSY, encoding="utf-8")
+    monkeypatch.setattr(racesdsl.atomic.os, "replace", read_only)
+    result = CliRunner().invoke(app, ["fmt", str(path)])
+    assert result.exit_code == 2 and "cannot write: Read-only file system" in result.output, result.output
+    assert path.read_text(encoding="utf-8") == MESSY
+    assert [p.name for p in tmp_path.iterdir()] == ["messy.races"]  # the temporary file is gone too
 
 
 def test_the_pre_commit_hook_formats_the_files_it_is_given(tmp_path: Path) -> None:
