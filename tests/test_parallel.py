@@ -203,13 +203,14 @@ def hooks() -> dict[str, dict[str, Any]]:
     return {hook["id"]: hook for hook in found}
 
 
-def test_hooks_file_declares_both_hooks(hooks) -> None:
-    assert set(hooks) == {"racesdsl-check", "racesdsl-compile-check"}
+def test_hooks_file_declares_every_hook(hooks) -> None:
+    assert set(hooks) == {"racesdsl-check", "racesdsl-compile-check", "racesdsl-fmt"}
     for hook in hooks.values():
         assert {"id", "name", "entry", "language", "files"} <= set(hook)
         assert hook["language"] == "python" and hook["entry"].split()[0] == "racesdsl"
         assert re.search(hook["files"], "specs/lists.races") and not re.search(hook["files"], "lists.races.bak")
     assert hooks["racesdsl-check"]["entry"] == "racesdsl check"
+    assert hooks["racesdsl-fmt"]["entry"] == "racesdsl fmt" and hooks["racesdsl-fmt"]["pass_filenames"] is True
     assert hooks["racesdsl-check"]["pass_filenames"] is True
     assert hooks["racesdsl-compile-check"]["entry"] == "racesdsl compile --check"
     assert hooks["racesdsl-compile-check"]["pass_filenames"] is False
