@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from racesdsl.cli import summary_line
+from racesdsl.cli.check import summary_line
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

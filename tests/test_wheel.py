@@ -44,7 +44,7 @@ def test_wheel_contains_grammar_and_stdlib(wheel_site: tuple[Path, Path]) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     assert "racesdsl/_data/races.lark" in names
     assert any(n.startswith("racesdsl/_data/specs/") and n.endswith(".races") for n in names), names
-    assert "racesdsl/cli.py" in names
+    assert "racesdsl/cli/__init__.py" in names and "racesdsl/cli/commands.py" in names
 
 
 def test_installed_wheel_finds_its_grammar_and_parses(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
