@@ -45,6 +45,7 @@ def test_wheel_contains_grammar_and_stdlib(wheel_site: tuple[Path, Path]) -> Non
     assert "racesdsl/_data/races.lark" in names
     assert any(n.startswith("racesdsl/_data/specs/") and n.endswith(".races") for n in names), names
     assert "racesdsl/cli/__init__.py" in names and "racesdsl/cli/commands.py" in names
+    assert "racesdsl/_data/diagnostics.json" in names  # what `racesdsl explain` prints
 
 
 def test_installed_wheel_finds_its_grammar_and_parses(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
@@ -76,3 +77,20 @@ def test_installed_wheel_checks_its_own_stdlib(wheel_site: tuple[Path, Path], tm
                          cwd=tmp_path, env=_installed_env(site), capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.rstrip().splitlines()[-1].startswith("Success: no issues found in ")
+
+
+def test_installed_wheel_explains_a_code(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """`racesdsl explain` reads the text the wheel ships, not docs/ (which it lacks)."""
+    _, site = wheel_site
+    env = _installed_env(site)
+    res = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E0310"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("E0310: output not assignable to input\n")
+    assert "compose backwards = seq(total, sort_list)" in res.stdout
+    here = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E0310"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert res.stdout == here.stdout
+    missing = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E9999"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no diagnostic code" in missing.stderr

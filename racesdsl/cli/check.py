@@ -41,6 +41,14 @@ def summary_line(n_errors: int, n_warnings: int, n_files: int) -> str:
     return f"Found {' and '.join(parts)} in {files}"
 
 
+def explain_hint(error_codes: list[str]) -> str | None:
+    """One line under the summary pointing at `racesdsl explain`, as rustc points at `--explain`."""
+    if not error_codes:
+        return None
+    which = "this error" if len(set(error_codes)) == 1 else "an error"
+    return f"For more information about {which}, try `racesdsl explain {error_codes[0]}`."
+
+
 def count_named_files(paths: list[Path]) -> int:
     """How many distinct `.races` files the user named (folders expanded), as mypy counts
     "source files": modules pulled in by `use`, the stdlib included, are checked but not counted."""
@@ -62,6 +70,9 @@ def render_report(result: CheckResult, fmt: OutputFormat, color: bool, n_files: 
     summary = summary_line(n_errors, len(diags) - n_errors, n_files)
     if color:
         summary = ("\x1b[1;31m" if n_errors else "\x1b[1;32m") + summary + "\x1b[0m"
+    hint = explain_hint([d.code for d in diags if d.is_error])
+    if hint:
+        summary += "\n" + hint
     if fmt is OutputFormat.concise:
         return "".join(render_concise(d) + "\n" for d in diags) + summary + "\n"
     blocks = [render_full(d, result.sources, color=color) for d in diags]
