@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard
-from racesdsl.cli.specs import checked
+from racesdsl.cli.specs import checked, spec_paths
 
 
 @app.command(name="compile")
@@ -27,6 +27,7 @@ def compile_(
         from racesdsl.codegen.writer import package_files, package_name_problem, stale_files, write_files
         from racesdsl.diagnostics import render_full
 
+        paths = spec_paths(paths)
         first = paths[0].resolve()
         if package is None and not first.exists():
             raise _fail(f"{paths[0]}: no such file or folder", EXIT_USAGE)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
+from racesdsl.cli.specs import spec_paths
 
 if TYPE_CHECKING:
     from racesdsl.check.pipeline import CheckResult
@@ -107,6 +108,7 @@ def check(
         from racesdsl.check.pipeline import check_paths
         from racesdsl.errors import InputError
 
+        paths = spec_paths(paths)
         try:
             result = check_paths(paths, search_path=path or ())
             n_files = count_named_files(paths)

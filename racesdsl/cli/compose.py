@@ -11,7 +11,7 @@ import typer
 
 from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard
 from racesdsl.cli.io import progress_bar, write_atomic
-from racesdsl.cli.specs import checked
+from racesdsl.cli.specs import checked, spec_paths
 
 
 @app.command()
@@ -32,7 +32,7 @@ def graph(
 
         if output is not None and output.suffix not in (".dot", ".svg"):
             raise _fail(f"-o must end in .dot or .svg, got `{output.name}`", EXIT_USAGE)
-        result = checked(paths, path)
+        result = checked(spec_paths(paths), path)
         if result.errors:
             raise _fail(f"the specs have {len(result.errors)} error(s); run `racesdsl check` first", EXIT_SPEC_ERRORS)
         edges = seq_edges(result.program, include_self=True)
@@ -77,7 +77,7 @@ def enumerate_(
         try:
             with progress_bar("survivors", limit) as advance:
                 result = enumerate_compositions(
-                    paths, ops=[o.strip() for o in ops.split(",") if o.strip()], depth=(int(lo), int(hi or lo)),
+                    spec_paths(paths), ops=[o.strip() for o in ops.split(",") if o.strip()], depth=(int(lo), int(hi or lo)),
                     limit=limit, seed=seed, samples=samples, workers=workers or default_workers(),
                     time_budget=time_budget, search_path=path or (), module=out.stem,
                     progress=lambda tried, kept: advance(kept))

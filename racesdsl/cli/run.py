@@ -14,12 +14,12 @@ import typer
 from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard
 from racesdsl.cli.io import need_pyarrow, prepare_output
 from racesdsl.cli.output import data_stdout
-from racesdsl.cli.specs import load_spec, parse_param, pick
+from racesdsl.cli.specs import load_spec, parse_param, pick, split_spec
 
 
 @app.command()
 def sample(
-    spec: Annotated[str, typer.Argument(metavar="SPEC[:ENV]", help="A .races file, optionally `:env` to pick one.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC[:ENV]", help="A .races file, folder or stdlib module (`std.lists`), optionally `:env` to pick one.")],
     n: Annotated[int, typer.Option("-n", min=0, help="Instances per environment.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses seed + i.")] = 0,
     param: Annotated[list[str] | None, typer.Option("--param", metavar="NAME=VALUE", help="Set a param (repeatable).")] = None,
@@ -63,8 +63,7 @@ def sample(
             fractions = export.parse_split(split) if split else None
             for name in names:  # validate params once, here, so a bad one is a usage error
                 program[name].resolve_params(params)
-            spec_path = spec.partition(":")[0]
-            plain = sample_rows([spec_path], names, n, seed, params, workers or default_workers(), path or (),
+            plain = sample_rows([str(split_spec(spec)[0])], names, n, seed, params, workers or default_workers(), path or (),
                                 engine=engine)
             rows = list(export.from_plain(plain, schema, fractions, program))  # verl/trl rows get lineage
         except ParamError as exc:

@@ -12,12 +12,13 @@ import typer
 
 from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard
 from racesdsl.cli.io import progress_bar
-from racesdsl.cli.specs import load_many
+from racesdsl.cli.specs import load_many, split_spec
 
 
 @app.command(name="test")
 def test_(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="`.races` files or folders.")],
+    specs: Annotated[list[str], typer.Argument(metavar="PATH[:ENV]", help="`.races` files, folders or stdlib "
+                                               "modules (`std.lists`); `:ENV` tests that env only.")],
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per environment (0 .. N-1).")] = 20,
     fmt: Annotated[str, typer.Option("--format", metavar="[table|json]", help="Report format.")] = "table",
     env: Annotated[list[str] | None, typer.Option("--env", help="Only these envs (repeatable).")] = None,
@@ -44,6 +45,9 @@ def test_(
         from racesdsl.parallel import default_workers, selftest
         from racesdsl.selftest import render_table
 
+        pairs = [split_spec(s) for s in specs]
+        paths = [p for p, _ in pairs]
+        env = [*(env or ()), *(e for _, e in pairs if e)]
         program = load_many(paths, path)
         try:
             names = [program[e].qualname for e in env] if env else list(program.roots)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from racesdsl.cli.app import EXIT_OK, EXIT_USAGE, _fail, app, guard
-from racesdsl.cli.specs import load_many
+from racesdsl.cli.specs import load_many, spec_paths
 
 
 @app.command()
@@ -33,6 +33,7 @@ def serve(
 ) -> None:
     """Serve environments over HTTP for trainers: /score, /sample, /envs, /health, /openrlhf, /slime, /verify."""
     with guard(debug):
+        specs = spec_paths(specs)
         load_many(specs, path)  # spec errors print as diagnostics (exit 1) before any worker starts
         from racesdsl.serve.server import serve as run
         from racesdsl.serve.workers import PoolError

@@ -1,12 +1,17 @@
 """Reading the specs a command names: `SPEC[:ENV]`, `--param NAME=VALUE`, and how
 loading fails (a missing file exits 2; spec errors print as diagnostics and exit 1).
 
+A SPEC or PATH is a `.races` file or a folder, or a stdlib module written as a `use`
+writes it: `std.lists` (`std` alone: the whole stdlib), so `std.lists:sort_list`
+works wherever `specs/lists.races:sort_list` does.
+
 Shared by every command that runs environments, so each command module imports
 this and racesdsl.cli.app only."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +21,8 @@ from racesdsl.cli.app import EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, use_color
 if TYPE_CHECKING:
     from racesdsl.check.pipeline import CheckResult
     from racesdsl.loader import Program
+
+STD_MODULE = re.compile(r"std(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -30,10 +37,43 @@ def parse_param(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def spec_path(text: str | Path) -> Path:
+    """The file or folder a SPEC names: the path itself, or the stdlib module `std.a.b` (a path
+    that exists wins, so a file called `std.lists` still means that file)."""
+    path = Path(text)
+    if path.exists() or not STD_MODULE.fullmatch(str(text)):
+        return path
+    from racesdsl.resources import stdlib_dir
+
+    parts = str(text).split(".")[1:]
+    if not parts:
+        return stdlib_dir()
+    target = stdlib_dir().joinpath(*parts[:-1], parts[-1] + ".races")
+    if not target.is_file():
+        from racesdsl.diagnostics import did_you_mean
+
+        known = sorted("std." + p.relative_to(stdlib_dir()).with_suffix("").as_posix().replace("/", ".")
+                       for p in stdlib_dir().rglob("*.races"))
+        hint = did_you_mean(str(text), known)
+        raise _fail(f"no stdlib module `{text}`" + (f"; {hint}" if hint else "; `racesdsl list` shows them"),
+                    EXIT_USAGE)
+    return target
+
+
+def spec_paths(paths: list[Path] | list[str]) -> list[Path]:
+    return [spec_path(p) for p in paths]
+
+
+def split_spec(spec: str) -> tuple[Path, str | None]:
+    """`SPEC[:ENV]` -> (the file or folder, the env name or None)."""
+    path, _, env = spec.partition(":")
+    return spec_path(path), env or None
+
+
 def load_spec(spec: str, search_path: list[Path] | None) -> tuple[Program, str | None]:
     """Load `SPEC[:ENV]`; spec errors print as diagnostics and exit 1."""
-    path, _, env = spec.partition(":")
-    return load_many([Path(path)], search_path), env or None
+    path, env = split_spec(spec)
+    return load_many([path], search_path), env
 
 
 def load_many(paths: list[Path], search_path: list[Path] | None) -> Program:
