@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from racesdsl.cli import build, check, compose, explain, listing, run, selftest, serve  # noqa: F401  (register their commands)
+from racesdsl.cli import build, check, compose, explain, listing, new, run, selftest, serve  # noqa: F401  (register their commands)
 from racesdsl.cli.app import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, app, quiet_broken_pipe
 
 __all__ = ["app", "main"]
