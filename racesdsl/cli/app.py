@@ -43,7 +43,8 @@ app = typer.Typer(
     name="racesdsl",
     help="Typed specs of composable verifiable RL environments: check them before you train on them.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell (typer's).
+    add_completion=True,
     # Our own handler prints one line for internal errors; no rich tracebacks.
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -63,7 +64,8 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+        typer.Option("--version", "-V", callback=_version_callback, is_eager=True,
+                     help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Typed specs of composable verifiable RL environments: check them before you train on them."""

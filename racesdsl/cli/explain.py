@@ -43,9 +43,15 @@ def render_index(entries: dict[str, dict[str, Any]]) -> str:
     return "".join(f"{code:<{width}}  {e['title']}\n" for code, e in entries.items())
 
 
+def complete_code(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion: the codes starting with what was typed, each with its title."""
+    return [(code, e["title"]) for code, e in load_entries().items() if code.startswith(incomplete)]
+
+
 @app.command()
 def explain(
-    code: Annotated[str | None, typer.Argument(metavar="[CODE]", help="A diagnostic code such as E0310; "
+    code: Annotated[str | None, typer.Argument(metavar="[CODE]", autocompletion=complete_code,
+                                               help="A diagnostic code such as E0310; "
                                                "without one, every code and its title.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:

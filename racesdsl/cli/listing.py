@@ -171,9 +171,26 @@ def _find(name: str, search_path: list[Path] | None) -> EnvInfo | CompositeInfo:
     raise _fail(f"{label}: no environment `{env}`" + (f"; {hint}" if hint else ""), EXIT_USAGE)
 
 
+def complete_name(incomplete: str) -> list[str]:
+    """Shell completion: stdlib envs and composites, by bare name and as `std.module.name`
+    (parsed only, not checked: completion must answer quickly)."""
+    from racesdsl.resources import stdlib_dir
+    from racesdsl.syntax import ast as A
+    from racesdsl.syntax.parser import parse_text
+
+    names: list[str] = []
+    for file in sorted(stdlib_dir().rglob("*.races")):
+        module, _ = parse_text(file.read_text(encoding="utf-8"), str(file))
+        dotted = "std." + file.relative_to(stdlib_dir()).with_suffix("").as_posix().replace("/", ".")
+        for decl in module.decls if module is not None else ():
+            if isinstance(decl, A.EnvDecl | A.ComposeDecl):
+                names += [decl.name, f"{dotted}.{decl.name}"]
+    return [n for n in dict.fromkeys(names) if n.startswith(incomplete)]
+
+
 @app.command()
 def show(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="`SPEC:ENV` (`std.lists:sort_list`, "
+    name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=complete_name, help="`SPEC:ENV` (`std.lists:sort_list`, "
                                         "`my.races:env`), `std.lists.sort_list`, or a stdlib env's name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the entry as JSON.")] = False,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
