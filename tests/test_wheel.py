@@ -94,3 +94,17 @@ def test_installed_wheel_explains_a_code(wheel_site: tuple[Path, Path], tmp_path
     missing = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E9999"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no diagnostic code" in missing.stderr
+
+
+def test_installed_wheel_lists_its_own_stdlib(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """`racesdsl list` and `std.lists` name the specs inside the wheel, not the checkout's."""
+    _, site = wheel_site
+    env = _installed_env(site)
+    where = subprocess.run([sys.executable, "-m", "racesdsl", "list", "--where"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert where.returncode == 0, where.stderr
+    assert Path(where.stdout.strip()).resolve() == (site / "racesdsl" / "_data" / "specs").resolve()
+    listed = subprocess.run([sys.executable, "-m", "racesdsl", "list", "std.lists"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("std.lists (<std>/lists.races)\n  env sort_list[")
