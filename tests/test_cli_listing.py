@@ -198,3 +198,20 @@ def test_an_existing_path_named_like_a_module_wins(tmp_path: Path, monkeypatch: 
     res = invoke("list", "std.lists")
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("mine (std.lists/mine.races)")
+
+
+def test_a_composite_with_exponentially_many_knobs_shows_the_first_few(tmp_path: Path) -> None:
+    """Each level uses the previous composite twice: 2**21 knobs, of which show lists MAX_KNOBS."""
+    from racesdsl.cli.listing import MAX_KNOBS
+
+    lines = ["use std.lists.{sort_list}", "", "compose c0 = seq(sort_list, sort_list)"]
+    lines += [f"compose c{i} = seq(c{i - 1}, c{i - 1})" for i in range(1, 21)]
+    (tmp_path / "deep.races").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = invoke("show", f"{tmp_path / 'deep.races'}:c20")
+    assert res.exit_code == 0, res.output
+    knobs = [line for line in res.stdout.splitlines() if line.startswith("  knob ")]
+    assert len(knobs) == MAX_KNOBS
+    assert knobs[0] == "  knob c19.c18.c17.c16.c15.c14.c13.c12.c11.c10.c9.c8.c7.c6.c5.c4.c3.c2.c1.c0.sort_list.n: 2..12"
+    assert f"  ... more knobs (the first {MAX_KNOBS} are shown)" in res.stdout
+    assert res.stdout.splitlines()[0].endswith(", ...](xs: List[Int[-99..99], len=2..12]) -> "
+                                               "List[Int[-99..99], len=2..12]")

@@ -109,7 +109,7 @@ def render_show(d: dict[str, Any]) -> str:
         lines.append(f"  output {d['output']}")
         lines += [f"  knob {k['name']}: {k['range']}" for k in d["knobs"]]
         if d["more_knobs"]:
-            lines.append(f"  ... (the first {MAX_KNOBS} knobs)")
+            lines.append(f"  ... more knobs (the first {MAX_KNOBS} are shown)")
     lines.append(f"  try: racesdsl sample {d['spec']} -n 1")
     return "\n".join(lines) + "\n"
 
