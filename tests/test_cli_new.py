@@ -116,3 +116,21 @@ def test_a_file_in_the_way_exits_2(tmp_path: Path) -> None:
     (tmp_path / "demo").write_text("", encoding="utf-8")
     res = CliRunner().invoke(app, ["new", str(tmp_path / "demo")])
     assert res.exit_code == 2 and "is a file, not a folder" in res.stderr
+
+
+def test_a_write_that_fails_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk on the last file: the files already written are removed, exit 2."""
+    import errno
+
+    real_open = Path.open
+
+    def failing_open(self: Path, *args, **kwargs):
+        if self.name == ".pre-commit-config.yaml":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", failing_open)
+    res = CliRunner().invoke(app, ["new", str(tmp_path / "demo")])
+    assert res.exit_code == 2
+    assert "No space left on device" in res.stderr
+    assert list((tmp_path / "demo").iterdir()) == []

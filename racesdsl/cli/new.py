@@ -3,7 +3,8 @@
 Writes NAME/NAME.races (one env), NAME/test_NAME.py (pytest, through the Python API:
 the spec checks clean, every env passes the self-test, the reference answer scores 1)
 and NAME/.pre-commit-config.yaml (the hooks of this repository's .pre-commit-hooks.yaml).
-Never overwrites a file: if one exists, nothing is written and the command exits 2."""
+Never overwrites a file: if one exists, nothing is written and the command exits 2; a
+write that fails midway removes what it wrote."""
 
 from __future__ import annotations
 
@@ -116,12 +117,16 @@ def new(
             raise _fail(f"{', '.join(existing)} already {verb}; nothing was written", EXIT_USAGE)
         if target.exists() and not target.is_dir():
             raise _fail(f"{target} is a file, not a folder", EXIT_USAGE)
+        written: list[Path] = []
         try:
             target.mkdir(parents=True, exist_ok=True)
             for path, text in files.items():
                 with path.open("x", encoding="utf-8", newline="\n") as fh:  # "x": never overwrite
+                    written.append(path)
                     fh.write(text)
         except OSError as exc:
+            for path in written:  # all or nothing, as `compile` does
+                path.unlink(missing_ok=True)
             raise _fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_USAGE) from None
         sys.stdout.write("".join(f"created {p}\n" for p in files))
         sys.stdout.write(f"next: racesdsl check {target} && racesdsl test {target} && pytest {target}\n")
