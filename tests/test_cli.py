@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from racesdsl.cli import summary_line
+from racesdsl.cli.check import summary_line
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -106,16 +106,19 @@ def test_illegal_fusion_exits_1_with_code_and_caret(specs: Path, entry: str) -> 
 def test_folder_checks_every_races_file_and_counts_them(specs: Path) -> None:
     res = racesdsl("check", ".", cwd=specs)
     assert res.returncode == 1
-    assert res.stdout.rstrip().endswith("in 2 files")
+    summary, hint = res.stdout.rstrip().splitlines()[-2:]
+    assert summary.endswith("in 2 files")
+    assert hint == "For more information about this error, try `racesdsl explain E0310`."
     assert "[E0" in res.stdout
 
 
 def test_concise_is_one_line_per_diagnostic_then_summary(specs: Path) -> None:
     res = racesdsl("check", "--format", "concise", "bad.races", "clean.races", cwd=specs)
     assert res.returncode == 1
-    *diags, summary = res.stdout.splitlines()
+    *diags, summary, hint = res.stdout.splitlines()
     assert diags and all(re.match(r"^\S+\.races:\d+:\d+: (error|warning): .* \[[EW]\d{4}\]$", d) for d in diags)
     assert summary.startswith("Found ") and summary.endswith(" in 2 files")
+    assert hint.startswith("For more information about ") and "racesdsl explain E" in hint
 
 
 def test_json_is_only_a_parseable_array_with_stable_keys(specs: Path) -> None:

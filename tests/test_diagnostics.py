@@ -4,11 +4,15 @@ rendered output beside it in CODE.expected. docs/diagnostics.md is generated
 from the registry and the fixtures, so it can never drift from them: each
 console block is what `racesdsl check FIXTURE` prints, summary line included
 (tests/test_docs_examples.py runs every block's command to prove it).
+racesdsl/_data/diagnostics.json holds the same entries for `racesdsl explain`,
+which the wheel ships (it has no docs/).
 
-Run with UPDATE_GOLDEN=1 to rewrite the expectations and the docs page."""
+Run with UPDATE_GOLDEN=1 to rewrite the expectations, the docs page and the data file."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from racesdsl.diagnostics import CODES, render_full
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "diagnostics"
 DOCS = ROOT / "docs" / "diagnostics.md"
+EXPLAIN_DATA = ROOT / "racesdsl" / "_data" / "diagnostics.json"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
@@ -73,6 +78,30 @@ def cli_check(code: str) -> str:
     return result.stdout
 
 
+@functools.cache
+def entries() -> tuple[dict[str, object], ...]:
+    """What the docs page and `racesdsl explain` say about each code, in code order."""
+    out = []
+    for code in sorted(CODES):
+        info = CODES[code]
+        path = fixture_path(code)
+        files = sorted(path.glob("*.races")) if path.is_dir() else [path]
+        out.append({
+            "code": code,
+            "title": info.title,
+            "explanation": info.explanation,
+            "examples": [{"file": f.relative_to(ROOT).as_posix(), "source": f.read_text(encoding="utf-8").rstrip() + "\n"}
+                         for f in files],
+            "command": "racesdsl check " + path.relative_to(ROOT).as_posix(),
+            "output": cli_check(code).rstrip() + "\n",
+        })
+    return tuple(out)
+
+
+def explain_data() -> str:
+    return json.dumps({e["code"]: e for e in entries()}, indent=1, ensure_ascii=False) + "\n"
+
+
 def docs_page() -> str:
     parts = [
         "# Diagnostics\n",
@@ -80,22 +109,19 @@ def docs_page() -> str:
         "minimal example taken from the test fixtures (`tests/diagnostics/`). Codes are grouped:",
         "`E01xx` syntax, `E02xx` names and imports, `E03xx` types and fusion, `E04xx` templates,",
         "`E05xx` expressions, `W` warnings. Errors make `check` exit 1; warnings alone do not.",
+        "`racesdsl explain CODE` prints a code's section in the terminal.",
         "",
         "This page is generated from the registry in `racesdsl/diagnostics.py` and the fixtures",
         "(`UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py` rewrites it).",
         "",
     ]
-    for code in sorted(CODES):
-        info = CODES[code]
-        parts.append(f"## {code}: {info.title}\n")
-        parts.append(info.explanation + "\n")
-        path = fixture_path(code)
-        files = sorted(path.glob("*.races")) if path.is_dir() else [path]
-        for f in files:
-            parts.append(f"`{f.relative_to(ROOT)}`:\n")
-            parts.append("```races\n" + f.read_text(encoding="utf-8").rstrip() + "\n```\n")
-        parts.append("```console\n$ racesdsl check " + str(path.relative_to(ROOT)) + "\n"
-                     + cli_check(code).rstrip() + "\n```\n")
+    for e in entries():
+        parts.append(f"## {e['code']}: {e['title']}\n")
+        parts.append(f"{e['explanation']}\n")
+        for ex in e["examples"]:
+            parts.append(f"`{ex['file']}`:\n")
+            parts.append("```races\n" + ex["source"] + "```\n")
+        parts.append(f"```console\n$ {e['command']}\n{e['output']}```\n")
     return "\n".join(parts)
 
 
@@ -109,3 +135,15 @@ def test_docs_page_lists_every_code_with_its_fixture() -> None:
     for code in CODES:
         assert f"## {code}:" in text, f"{code} missing from docs/diagnostics.md"
     assert text == page, "docs/diagnostics.md is stale: UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py"
+
+
+def test_explain_data_is_the_docs_page_data() -> None:
+    """`racesdsl explain` reads this file from the installed package: it must say what the page says."""
+    data = explain_data()
+    if UPDATE:
+        EXPLAIN_DATA.parent.mkdir(exist_ok=True)
+        EXPLAIN_DATA.write_text(data, encoding="utf-8")
+    assert EXPLAIN_DATA.exists(), "run UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py"
+    assert set(json.loads(EXPLAIN_DATA.read_text(encoding="utf-8"))) == set(CODES)
+    assert EXPLAIN_DATA.read_text(encoding="utf-8") == data, (
+        "racesdsl/_data/diagnostics.json is stale: UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py")

@@ -159,6 +159,7 @@ def test_console_session_prints_as_shown(line: int, body: str, modules: Path) ->
 DIAGNOSTICS_DOC = ROOT / "docs" / "diagnostics.md"
 DIAGNOSTICS_SESSIONS = console_sessions(DIAGNOSTICS_DOC.read_text(encoding="utf-8"))
 SUMMARY = re.compile(r"(?:Found (?P<errors>\d+ errors?)?.* in \d+ files?|Success: no issues found in \d+ files?)")
+EXPLAIN_HINT = re.compile(r"For more information about (?:this|an) error, try `racesdsl explain [EW]\d{4}`\.")
 
 
 def test_diagnostics_page_shows_a_session_per_code() -> None:
@@ -170,8 +171,11 @@ def test_diagnostics_page_console_block_is_the_real_output(line: int, body: str)
     command, _, expected = body.partition("\n")
     argv = shlex.split(command.removeprefix("$ "))
     assert argv[:2] == ["racesdsl", "check"], f"docs/diagnostics.md:{line}: runs {argv}"
-    summary = SUMMARY.fullmatch(_normalise(expected).splitlines()[-1])
+    *_, last_but_one, last = ["", *_normalise(expected).splitlines()]
+    hint = EXPLAIN_HINT.fullmatch(last)
+    summary = SUMMARY.fullmatch(last_but_one if hint else last)
     assert summary is not None, f"docs/diagnostics.md:{line}: the block leaves out the closing summary line"
+    assert bool(hint) == bool(summary.group("errors")), f"docs/diagnostics.md:{line}: the explain hint goes under a summary with errors, only there"
     res = subprocess.run([sys.executable, "-m", "racesdsl", *argv[1:]], cwd=ROOT, env={**os.environ, "NO_COLOR": "1"},
                          capture_output=True, text=True, timeout=60)
     assert _normalise(res.stdout) == _normalise(expected), (

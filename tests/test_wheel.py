@@ -44,7 +44,8 @@ def test_wheel_contains_grammar_and_stdlib(wheel_site: tuple[Path, Path]) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     assert "racesdsl/_data/races.lark" in names
     assert any(n.startswith("racesdsl/_data/specs/") and n.endswith(".races") for n in names), names
-    assert "racesdsl/cli.py" in names
+    assert "racesdsl/cli/__init__.py" in names and "racesdsl/cli/commands.py" in names
+    assert "racesdsl/_data/diagnostics.json" in names  # what `racesdsl explain` prints
 
 
 def test_installed_wheel_finds_its_grammar_and_parses(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
@@ -76,3 +77,34 @@ def test_installed_wheel_checks_its_own_stdlib(wheel_site: tuple[Path, Path], tm
                          cwd=tmp_path, env=_installed_env(site), capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.rstrip().splitlines()[-1].startswith("Success: no issues found in ")
+
+
+def test_installed_wheel_explains_a_code(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """`racesdsl explain` reads the text the wheel ships, not docs/ (which it lacks)."""
+    _, site = wheel_site
+    env = _installed_env(site)
+    res = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E0310"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("E0310: output not assignable to input\n")
+    assert "compose backwards = seq(total, sort_list)" in res.stdout
+    here = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E0310"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert res.stdout == here.stdout
+    missing = subprocess.run([sys.executable, "-m", "racesdsl", "explain", "E9999"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no diagnostic code" in missing.stderr
+
+
+def test_installed_wheel_lists_its_own_stdlib(wheel_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """`racesdsl list` and `std.lists` name the specs inside the wheel, not the checkout's."""
+    _, site = wheel_site
+    env = _installed_env(site)
+    where = subprocess.run([sys.executable, "-m", "racesdsl", "list", "--where"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert where.returncode == 0, where.stderr
+    assert Path(where.stdout.strip()).resolve() == (site / "racesdsl" / "_data" / "specs").resolve()
+    listed = subprocess.run([sys.executable, "-m", "racesdsl", "list", "std.lists"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("std.lists (<std>/lists.races)\n  env sort_list[")

@@ -1,6 +1,6 @@
 """`racesdsl fmt`: rewrite `.races` files in the canonical layout (racesdsl/formatter.py).
 
-Registered on the app like cli_run and cli_serve; the formatter (Lark) is
+Registered on the app by racesdsl.cli.commands; the formatter (Lark) is
 imported inside the command so `racesdsl --help` stays fast. Exit codes:
 0 nothing to do (or files rewritten), 1 with `--check`/`--diff` when a file
 would change or when a file does not parse (it is left untouched), 2 for a
@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from racesdsl.cli import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
+from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, guard, use_color
 
 
 @app.command()

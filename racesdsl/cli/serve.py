@@ -1,7 +1,7 @@
 """`racesdsl serve`: the reward server (racesdsl/serve/, docs/integrations.md).
 
-Imported at the bottom of cli.py like cli_run; the server's imports (Starlette,
-uvicorn) happen inside the command, so `racesdsl --help` stays fast."""
+The server's imports (Starlette, uvicorn) happen inside the command, so
+`racesdsl --help` stays fast."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from racesdsl.cli import EXIT_OK, EXIT_USAGE, _fail, app, guard
-from racesdsl.cli_run import _load_many
+from racesdsl.cli.app import EXIT_OK, EXIT_USAGE, _fail, app, guard
+from racesdsl.cli.specs import load_many, spec_paths
 
 
 @app.command()
@@ -33,7 +33,8 @@ def serve(
 ) -> None:
     """Serve environments over HTTP for trainers: /score, /sample, /envs, /health, /openrlhf, /slime, /verify."""
     with guard(debug):
-        _load_many(specs, path)  # spec errors print as diagnostics (exit 1) before any worker starts
+        specs = spec_paths(specs)
+        load_many(specs, path)  # spec errors print as diagnostics (exit 1) before any worker starts
         from racesdsl.serve.server import serve as run
         from racesdsl.serve.workers import PoolError
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from racesdsl.cli import EXIT_USAGE, _fail
+from racesdsl.cli.app import EXIT_USAGE, _fail
 
 
 @contextmanager
