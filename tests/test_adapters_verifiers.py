@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,11 +62,12 @@ def test_tasks_score_with_the_environments_verifier() -> None:
     assert tasks[0].data.model_dump(mode="json")["specs"] == [str(SHOWCASE)]  # tasks travel with their sources
 
 
-@pytest.mark.skipif(shutil.which("vf-validate", path=os.path.dirname(sys.executable)) is None,
-                    reason="vf-validate is installed with verifiers")
+VF_VALIDATE = Path(sys.executable).parent / "vf-validate"
+
+
+@pytest.mark.skipif(not VF_VALIDATE.is_file(), reason="vf-validate is installed with verifiers, beside python")
 def test_vf_validate_passes(taskset_module: Path, tmp_path: Path) -> None:
-    exe = shutil.which("vf-validate", path=os.path.dirname(sys.executable))
-    assert exe is not None
+    exe = str(VF_VALIDATE)
     env = {**os.environ, "PYTHONPATH": str(taskset_module), "RACESDSL_SPECS": str(SHOWCASE)}
     res = subprocess.run([exe, "racesdsl_tasks", "--taskset.num-tasks", "2", "--taskset.envs", "showcase.top3_seq",
                           "showcase.trio_par", "lists.sort_list", "-o", str(tmp_path / "out"), "--rich", "False",
