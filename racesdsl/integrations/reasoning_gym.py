@@ -14,12 +14,8 @@
 Item i of a `RacesDataset` is instance `seed + i`, as in `export.rows`, so the
 same (env, size, seed, params) gives the same items on every machine, and
 `score_answer` re-samples the instance named by an item's metadata.
-
-reasoning-gym's eval scores `score_answer(extract_answer(completion), entry)`,
-and `extract_answer` reads the last `<answer>` block. A `seq`/`par` composite
-answers in `<stepN>`/`<partN>` tags, so its questions ask for those tags inside
-one `<answer>` block (`answer_block`); what `extract_answer` then returns is
-the item's `answer`, and the racesdsl verifiers read the steps either way."""
+A seq/par question asks for its step tags inside one `<answer>` block
+(`answer_block`), so reasoning-gym's `extract_answer` finds them."""
 
 from __future__ import annotations
 
@@ -124,9 +120,7 @@ class RacesDataset:
 
     `env` is an env object or a qualified name (looked up like the reward functions
     do: RACESDSL_SPECS, RACESDSL_PACKAGES, the stdlib). Params are validated now.
-    `answer_block` (default True): a seq/par composite's question asks for its step
-    tags inside one `<answer>` block, so reasoning-gym's `extract_answer` finds them;
-    set it to False on a dataset to keep the environment's prompt as it is."""
+    Set `answer_block` False to keep a seq/par composite's prompt unchanged."""
 
     answer_block = True
 
