@@ -158,3 +158,15 @@ def test_float_entry_point_matches_the_dict(program: Any, specs_env: None) -> No
     bound = verl_module.make_compute_score(specs=[str(SHOWCASE)])
     assert bound(row["data_source"], completion, row["reward_model"]["ground_truth"])["score"] == alone
     assert verl_module.compute_score_float("racesdsl/no.such_env", "x", "1") == 0.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(completion=st.text(max_size=200) | st.builds(lambda a, b: f"<step1>{a}</step1><part2>{b}</part2>",
+                                                    st.text(max_size=30), st.text(max_size=30)),
+       ground_truth=st.text(max_size=60) | st.lists(st.integers() | st.text(max_size=5), max_size=4).map(json.dumps),
+       which=st.integers(0, 50))
+def test_ground_truth_scoring_is_total(program: Any, completion: str, ground_truth: str, which: int) -> None:
+    """Hostile completions and foreign ground truths: a Score in [0, 1] with a reason, never an exception."""
+    names = _composites(program, ("seq", "par", "sort", "select"))
+    score = score_from_answer(program[names[which % len(names)]], completion, ground_truth)
+    assert 0.0 <= score.value <= 1.0 and score.reason
