@@ -13,7 +13,9 @@
 
 Item i of a `RacesDataset` is instance `seed + i`, as in `export.rows`, so the
 same (env, size, seed, params) gives the same items on every machine, and
-`score_answer` re-samples the instance named by an item's metadata."""
+`score_answer` re-samples the instance named by an item's metadata.
+A seq/par question asks for its step tags inside one `<answer>` block
+(`answer_block`), so reasoning-gym's `extract_answer` finds them."""
 
 from __future__ import annotations
 
@@ -34,13 +36,14 @@ from racesdsl.runtime.score import Score
 from racesdsl.runtime.seeds import params_key
 from racesdsl.runtime.values import to_json_value
 
-__all__ = ["DEFAULT_POOL", "RacesConfig", "RacesDataset", "answer_text", "as_completion", "make_bindings",
+__all__ = ["ANSWER_BLOCK", "DEFAULT_POOL", "RacesConfig", "RacesDataset", "answer_text", "as_completion", "make_bindings",
            "make_verifier", "register_with_reasoning_gym"]
 
 Env = Environment | Composite
 MAX_CACHED = 4096  # re-sampled instances / generated items kept (bounded)
 DEFAULT_POOL = 1_000_000  # item indices a wrapped reasoning-gym dataset draws from
 _BLOCK = re.compile(r"<\s*(?:step|part)\s*1\s*>", re.I)
+ANSWER_BLOCK = "\n\nPut all of these tags inside one <answer></answer> block: <answer><{tag}1>...</{tag}1>...</answer>."
 
 
 def _env(env: Env | str) -> Env:
@@ -116,7 +119,10 @@ class RacesDataset:
     """A racesdsl environment or composite as a reasoning-gym procedural dataset.
 
     `env` is an env object or a qualified name (looked up like the reward functions
-    do: RACESDSL_SPECS, RACESDSL_PACKAGES, the stdlib). Params are validated now."""
+    do: RACESDSL_SPECS, RACESDSL_PACKAGES, the stdlib). Params are validated now.
+    Set `answer_block` False to keep a seq/par composite's prompt unchanged."""
+
+    answer_block = True
 
     def __init__(self, env: Env | str, size: int = 500, seed: int = 0, **params: Any) -> None:
         self.env = _env(env)
@@ -160,8 +166,11 @@ class RacesDataset:
         """The reasoning-gym item for an instance: `question`, `answer` (text) and
         `metadata` (enough to rebuild the instance, and reasoning-gym's own keys)."""
         params = to_json_value(inst.params)
+        question = inst.prompt
+        if self.answer_block and isinstance(self.env, Composite) and self.env.op in ("seq", "par"):
+            question += ANSWER_BLOCK.format(tag="step" if self.env.op == "seq" else "part")
         return {
-            "question": inst.prompt,
+            "question": question,
             "answer": answer_text(self.env, inst.answer, **inst.params),
             "metadata": {"source_dataset": self.name, "source_index": index, "env": inst.env,
                          "seed": inst.seed, "params": params, "input": to_json_value(inst.input),

@@ -5,7 +5,12 @@ other dataset column as a keyword list (one value per completion). A
 `trl`-schema export has the columns that identify each instance (`env`,
 `seed`, `params`, `answer`), so the function rebuilds the instance through the
 registry and verifies the completion. It never raises: a completion that
-cannot be scored gets 0.0, because one bad row must not stop training."""
+cannot be scored gets 0.0, because one bad row must not stop training.
+
+TRL >= 1.0 also passes `log_extra` and `log_metric` callables: each
+completion's reason then goes to the completions table (column
+`<name>_reason`) and the fraction fully correct to the metrics
+(`<name>_correct`), `<name>` being the function's `__name__`."""
 
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from racesdsl.integrations.registry import Registry, default_registry
-from racesdsl.runtime.score import Score
+from racesdsl.runtime.score import Score, printable
 
-__all__ = ["completion_text", "make_reward_function", "reward_function", "score_completions"]
+__all__ = ["completion_text", "log_scores", "make_reward_function", "reward_function", "score_completions"]
 
 RewardFunction = Callable[..., list[float]]
 NO_ENV_COLUMN = "the dataset has no `env` column (export with --schema trl)"
@@ -24,7 +29,9 @@ NO_ENV_COLUMN = "the dataset has no `env` column (export with --schema trl)"
 def reward_function(prompts: Sequence[Any] | None, completions: Sequence[Any], **kwargs: Any) -> list[float]:
     """Scores in [0, 1], one per completion; environments come from RACESDSL_SPECS /
     RACESDSL_PACKAGES (and the stdlib)."""
-    return _values(score_completions(default_registry(), completions, kwargs), _safe_len(completions))
+    scores = score_completions(default_registry(), completions, kwargs)
+    log_scores(scores, kwargs, "reward_function")
+    return _values(scores, _safe_len(completions))
 
 
 def make_reward_function(specs: Any = None, packages: Any = None, *, name: str = "racesdsl_reward",
@@ -34,8 +41,9 @@ def make_reward_function(specs: Any = None, packages: Any = None, *, name: str =
     registry = Registry(specs or (), packages or (), stdlib=stdlib) if specs or packages else None
 
     def reward(prompts: Sequence[Any] | None, completions: Sequence[Any], **kwargs: Any) -> list[float]:
-        return _values(score_completions(registry or default_registry(), completions, kwargs),
-                       _safe_len(completions))
+        scores = score_completions(registry or default_registry(), completions, kwargs)
+        log_scores(scores, kwargs, name)
+        return _values(scores, _safe_len(completions))
 
     reward.__name__ = reward.__qualname__ = name
     reward.__doc__ = reward_function.__doc__
@@ -63,6 +71,21 @@ def score_completions(registry: Registry, completions: Sequence[Any], columns: M
         except Exception as exc:  # registry.score never raises; this guards the column reads
             out.append(Score(0.0, f"reward error: {type(exc).__name__}: {exc}"))
     return out
+
+
+def log_scores(scores: Sequence[Score], kwargs: Mapping[str, Any], name: str) -> None:
+    """Hand the reasons to TRL's `log_extra(column, values)` (one per completion) and the
+    fraction fully correct to `log_metric(name, value)`, when TRL passes them. Every call
+    logs the same keys, as TRL asks for across processes. A failing logger is ignored:
+    logging must not stop training."""
+    log_extra, log_metric = kwargs.get("log_extra"), kwargs.get("log_metric")
+    try:
+        if callable(log_extra):
+            log_extra(f"{name}_reason", [printable(s.reason) for s in scores])
+        if callable(log_metric) and scores:
+            log_metric(f"{name}_correct", sum(s.value == 1.0 for s in scores) / len(scores))
+    except Exception:  # the rewards matter, the log line does not
+        pass
 
 
 def completion_text(completion: Any) -> str | None:

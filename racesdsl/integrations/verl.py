@@ -14,7 +14,12 @@ The result always has the same keys (verl collects every key into
 `reward_extra_info` and needs one value a row for each): `score`, `acc`
 (1.0 when fully correct), `reason`, and `part_1` .. `part_K` (a composite's
 per-stage scores; NaN where an env has fewer parts, so per-source means stay
-honest)."""
+honest).
+
+`compute_score_float` is the same score as a bare float, for callers that
+average the return value (verl's offline `verl.trainer.main_eval`, which also
+passes no `extra_info`: a composite is then scored from `ground_truth` alone,
+see ground_truth.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +28,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from racesdsl.integrations.ground_truth import score_from_answer
 from racesdsl.integrations.registry import Registry, default_registry, qualname_of
+from racesdsl.runtime.composite import Composite
 from racesdsl.runtime.score import Score, printable
 
-__all__ = ["PART_KEYS", "compute_score", "make_compute_score", "result_dict"]
+__all__ = ["PART_KEYS", "compute_score", "compute_score_float", "make_compute_score", "result_dict"]
 
 NO_ENV = "no environment: extra_info has no `env` and data_source is not a name"
 PART_KEYS = 8  # part_1 .. part_8: a select composite has at most 8 steps; change with reward_kwargs part_keys
@@ -45,6 +52,13 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         return result_dict(score_row(registry, data_source, solution_str, ground_truth, extra_info), parts)
     except Exception as exc:  # the registry and scorer never raise; this is the last guard of the loop
         return result_dict(Score(0.0, f"reward error: {type(exc).__name__}: {exc}"), parts)
+
+
+def compute_score_float(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None,
+                        **kwargs: Any) -> float:
+    """`compute_score`'s reward alone, a float in [0, 1]: verl's `main_eval` calls
+    `reward_fn(data_source, response, ground_truth)` and averages what it returns."""
+    return float(compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs)["score"])
 
 
 def make_compute_score(specs: Any = None, packages: Any = None, *, part_keys: int = PART_KEYS,
@@ -77,7 +91,21 @@ def score_row(registry: Registry, data_source: Any, solution_str: Any, ground_tr
             registry.warn_once("no-env", NO_ENV)
             return Score(0.0, NO_ENV)
         env = qualname_of(data_source)
+    if info.get("seed") is None:
+        composite = _composite(registry, env)
+        if composite is not None:  # no instance to rebuild: the steps' answers are in ground_truth
+            return score_from_answer(composite, solution_str, ground_truth)
     return registry.score(env, info.get("seed"), info.get("params"), solution_str, ground_truth, info.get("input"))
+
+
+def _composite(registry: Registry, name: str) -> Composite | None:
+    """The composite `name` names, or None (a base env, or a lookup error that
+    `registry.score` reports with its reason and warning)."""
+    try:
+        env = registry.get(name)
+    except Exception:
+        return None
+    return env if isinstance(env, Composite) else None
 
 
 def _info(extra_info: Any) -> dict[str, Any]:
