@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import racesdsl
 from racesdsl import loader
+from racesdsl.atomic import TEMP_SUFFIX
 from racesdsl.curriculum import check_leakage, split_compositions
 from racesdsl.integrations import export
-from racesdsl.atomic import TEMP_SUFFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSITIONS = ROOT / "tests" / "fixtures" / "language" / "compositions.races"
