@@ -40,6 +40,8 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0107", "invalid clause argument", "An `answer` format, `python` reference or literal is malformed."),
     ("E0109", "number too large",
      "An integer literal has more than 4000 digits, or a type's integer bound lies beyond 2**256."),
+    ("E0110", "expression nested too deeply",
+     "An expression or a composition nests more than 64 levels deep (operators, calls, subscripts, list, tuple and record literals, comprehensions; `seq`, `par`, `sort`, `select`)."),
     ("E0201", "unknown module", "A `use` names a module that is not found on the search path."),
     ("E0202", "unknown name", "A type, env or composite name is not defined or imported."),
     ("E0203", "duplicate definition", "Two declarations in one module (or an import and a declaration) share a name."),

@@ -172,7 +172,7 @@ def cli(args: list[str]) -> tuple[int, str]:
 
 def _instances(get: Callable[[str], object], names: list[str]) -> list[str]:
     """Two instances per env (or the error's class) and the reference's score: behaviour to compare."""
-    from racesdsl.errors import SpecError
+    from racesdsl.errors import BindingError, SpecError
 
     out = []
     for name in names:
@@ -182,7 +182,8 @@ def _instances(get: Callable[[str], object], names: list[str]) -> list[str]:
                 inst = env.sample(seed)
                 score = env.verify(inst, env.render_answer(inst.answer, **inst.params)).value
                 out.append(json.dumps([inst.to_dict(), score], sort_keys=True, ensure_ascii=True))
-            except (SpecError, ValueError, RuntimeError, KeyError) as exc:  # the runtime's error kinds
+            # The runtime's error kinds; a spliced `python "mod:fn"` whose module is not in the folder is a BindingError.
+            except (SpecError, BindingError, ValueError, RuntimeError, KeyError) as exc:
                 out.append(f"{name}:{seed}: {type(exc).__name__}")
     return out
 

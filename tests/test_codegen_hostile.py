@@ -262,13 +262,17 @@ def test_unimportable_package_names_are_refused(package: str, tmp_path: Path) ->
 # -- bounds (finding 9)
 
 def test_a_long_run_of_signs_in_a_bound_compiles(tmp_path: Path, importer: Path) -> None:
+    """As many signs as E0110 allows (64 levels) compile with the right parity; 202 are E0110."""
     spec = tmp_path / "signs.races"
     spec.write_text("".join(f"env e{n} {{ input x: Int[" + "-" * n + "1..2] output Int[-1..2] "
-                            "prompt \"\"\"{{ x }}\"\"\" solve x }\n" for n in (202, 203)), encoding="utf-8")
+                            "prompt \"\"\"{{ x }}\"\"\" solve x }\n" for n in (63, 64)), encoding="utf-8")
     loaded = racesdsl.load(spec)
-    assert min(loaded["e202"].sample(s).input["x"] for s in range(100)) == 1
-    assert min(loaded["e203"].sample(s).input["x"] for s in range(100)) == -1
+    assert min(loaded["e64"].sample(s).input["x"] for s in range(100)) == 1
+    assert min(loaded["e63"].sample(s).input["x"] for s in range(100)) == -1
     assert_same_as_load(compile_and_import([spec], importer, "signs_pkg"), [spec])
+    spec.write_text("env e { input x: Int[" + "-" * 202 + "1..2] output Int[-1..2] prompt \"\"\"{{ x }}\"\"\" "
+                    "solve x }\n", encoding="utf-8")
+    assert [d.code for d in check_paths([spec]).errors] == ["E0110"]
 
 
 # -- param names (finding 5)

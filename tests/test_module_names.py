@@ -83,6 +83,15 @@ def test_compiled_package_keeps_both_modules(user_lists: Path, tmp_path: Path) -
         package = importlib.import_module("clash_pkg")
         for name in ("lists_.sort_list", "lists_.sorted_total", "lists.sort_list", "lists.total"):
             assert package.get(name).sample(5) == loaded[name].sample(5)
+        # Short names resolve among the compiled file's own envs, as load()'s Program does:
+        # `sort_list` is the user's, though the stdlib's `lists.sort_list` is in the package too.
+        assert package.ROOTS == ("lists_.sort_list", "lists_.sorted_total")
+        for name in ("sort_list", "sorted_total"):
+            assert package.get(name).qualname == loaded[name].qualname == f"lists_.{name}"
+        with pytest.raises(KeyError):
+            package.get("total")  # only imported: load() does not find it by its short name either
+        with pytest.raises(KeyError):
+            loaded["total"]
     finally:
         sys.path.remove(str(out))
 

@@ -14,6 +14,7 @@ from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime import types as T
 from racesdsl.runtime.limits import MAX_BOUND, MAX_TYPE_DEPTH, MAX_TYPE_NODES, extent
+from racesdsl.runtime.values import domain_size
 from racesdsl.syntax import ast as A
 
 
@@ -179,7 +180,9 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
         case A.ListType(elem=e, length=ln):
             return T.TList(_resolve(e, ctx), _length(ln, ctx))
         case A.SetType(elem=e, length=ln):
-            return T.TSet(_resolve(e, ctx), _length(ln, ctx))
+            elem, length = _resolve(e, ctx), _length(ln, ctx)
+            _check_distinct(texpr, elem, length, ctx)
+            return T.TSet(elem, length)
         case A.TupleType(items=items):
             return T.TTuple(tuple(_resolve(i, ctx) for i in items))
         case A.RecordType(fields=fields):
@@ -192,6 +195,23 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
         case A.NamedType(name=name):
             return _alias(texpr, name, ctx)
     raise TypeError(f"not a type expression: {texpr!r}")
+
+
+def _check_distinct(texpr: A.SetType, elem: T.TType, length: T.Interval, ctx: TypeContext) -> None:
+    """E0301 when a set must hold more elements than its element type has values: no
+    sampler or solver could produce it (`Set[Int[0..1], len=5]`). The required length
+    is the largest the `len=` lower bound takes over the params."""
+    if ctx.diags is None or texpr.length is None or isinstance(elem, T.TAny):
+        return
+    low = eval_bound(texpr.length.lo, ctx.with_params(ctx.params, ctx.narrow))  # silent: reported above
+    need = length.lo if low is None or ctx.narrow else max(length.lo, low.hi)
+    size = domain_size(elem, any_chars=True)
+    if need > size:
+        ctx.report(error("E0301", f"a set of {T.show(elem)} needs at least {need} distinct elements, "
+                         f"but {T.show(elem)} has only {size} value{'s' * (size != 1)}", texpr.span,
+                         f"a set of {T.show(elem)} holds at most {size} element{'s' * (size != 1)}: "
+                         f"make `len=` at most {size}" + (" over every value of the params it reads"
+                                                           if bound_names(texpr.length.lo) else "")))
 
 
 def _alias(texpr: A.NamedType, name: tuple[str, ...], ctx: TypeContext) -> T.TType:

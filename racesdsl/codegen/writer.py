@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from importlib import import_module
 
 MODULES = {modules!r}
+ROOTS = {roots!r}  # qualified names declared in the compiled files: short names find these only
 
 
 def environments() -> dict:
@@ -39,13 +40,14 @@ def environments() -> dict:
 
 
 def get(name: str):
-    """An environment by qualified name, or by its short name when that is unique."""
+    """An environment by qualified name, or by its short name when exactly one of the
+    compiled files declares it (as `racesdsl.load()` resolves names)."""
     envs = environments()
     if name in envs:
         return envs[name]
-    matches = [env for qual, env in envs.items() if qual.rsplit(".", 1)[-1] == name]
+    matches = [qual for qual in ROOTS if qual.rsplit(".", 1)[-1] == name]
     if len(matches) == 1:
-        return matches[0]
+        return envs[matches[0]]
     raise KeyError(name)
 
 
@@ -124,7 +126,8 @@ def package_files(program: Program, package: str) -> dict[str, str]:
     example = example if example.isidentifier() else "env"  # a NAME token; checked, as it lands in a docstring
     doc = _INIT_DOC.format(sources=sources_list, package=package, example=example)
     files[f"{package}/__init__.py"] = _INIT.format(
-        header=HEADER, version=__version__, doc=docstring(doc), modules=tuple(modules))
+        header=HEADER, version=__version__, doc=docstring(doc), modules=tuple(modules),
+        roots=tuple(q for q in program.roots if q in program.envs or q in program.composites))
     return dict(sorted(files.items()))
 
 

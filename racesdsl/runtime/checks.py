@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from racesdsl.runtime.limits import MAX_INT_DIGITS
 from racesdsl.runtime.types import (
     Interval,
     TAny,
@@ -31,12 +32,13 @@ from racesdsl.runtime.types import (
     show,
 )
 
-__all__ = ["Checker", "canonical", "canonical_for", "checker_for", "sort_key_for"]
+__all__ = ["Checker", "canonical", "canonical_for", "checker_for", "preview", "sort_key_for"]
 
 Checker = Callable[[Any], str | None]
 Key = Callable[[Any], Any]
 
 _FLOAT_MAX = sys.float_info.max
+_INT_MAX = 10**MAX_INT_DIGITS - 1  # beyond it Python cannot print an int (4,300 digits) nor JSON carry it
 
 
 # ------------------------------------------------------------------- ordering
@@ -117,16 +119,40 @@ def _show_value(v: Any) -> str:
     return _type_name(v)
 
 
+def preview(v: Any, limit: int = 200) -> str:
+    """`repr(v)` cut to `limit` characters, for messages; a value Python refuses to
+    print (an int of more than 4,300 digits, anywhere inside it) is named by its kind."""
+    try:
+        return repr(v)[:limit]
+    except ValueError:
+        return _show_value(v) if isinstance(v, int) else f"a {_type_name(v)} holding an integer too long to print"
+
+
 def _is_int(v: Any) -> bool:
     return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
+
+
+def _int_bounds(t: TInt) -> tuple[int | float, int | float]:
+    """`t`'s interval cut to the integers of at most MAX_INT_DIGITS digits (an
+    unbounded `Int` output would otherwise pass numbers no printer can write)."""
+    return max(t.range.lo, -_INT_MAX), min(t.range.hi, _INT_MAX)
 
 
 def _checker(t: TType) -> Checker:
     where = show(t)
     match t:
         case TInt(Interval(lo, hi)):
-            return lambda v: (_expected(t, v) if not _is_int(v)
-                              else None if lo <= v <= hi else f"{_show_value(v)} is not in {where}")
+            small_lo, small_hi = _int_bounds(t)  # the same comparisons: no cost on the hot path
+
+            def check_int(v: Any) -> str | None:
+                if not _is_int(v):
+                    return _expected(t, v)
+                if small_lo <= v <= small_hi:
+                    return None
+                if lo <= v <= hi:
+                    return f"{_show_value(v)} has more than {MAX_INT_DIGITS} digits"
+                return f"{_show_value(v)} is not in {where}"
+            return check_int
         case TFloat(Interval(lo, hi)):
             def check_float(v: Any) -> str | None:
                 if isinstance(v, float):
@@ -195,7 +221,7 @@ def _scanner(elem: TType) -> Callable[[Sequence[Any]], str | None]:
 
     if not isinstance(elem, TInt):
         return scan
-    lo, hi = elem.range.lo, elem.range.hi
+    lo, hi = _int_bounds(elem)
 
     def scan_ints(items: Sequence[Any]) -> str | None:
         for x in items:

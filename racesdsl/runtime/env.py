@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
-from racesdsl.runtime.checks import canonical_for, checker_for
+from racesdsl.runtime.checks import canonical_for, checker_for, preview
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
@@ -320,7 +320,7 @@ class Environment:
                               f"(seed {seed}, params {params}, input {inputs})") from exc
         why = comp.output_check(answer)
         if why is not None:
-            raise SolverError(f"{self.name}: the solver's answer {answer!r:.200} is outside the output type: "
+            raise SolverError(f"{self.name}: the solver's answer {preview(answer)} is outside the output type: "
                               f"{why} (seed {seed}, params {params})")
         return comp.canonical_output(answer)
 

@@ -1,6 +1,6 @@
 """What a spec may ask for, and how big a type is (docs/language.md, "Limits").
 
-The checker reports anything beyond these as E0109, E0320 or E0321, so no
+The checker reports anything beyond these as E0109, E0110, E0320 or E0321, so no
 later stage (sampler, printer, code generator) meets a number, a length or a
 type nesting it cannot handle in bounded time and memory."""
 
@@ -14,6 +14,7 @@ MAX_LENGTH = 100_000  # the longest list, set or string an input may be sampled 
 MAX_VALUE_SIZE = 1_000_000  # numbers, characters and words in one sampled input value
 MAX_TYPE_NODES = 10_000  # a type written out in full (aliases and composites share parts)
 MAX_TYPE_DEPTH = 32  # nesting of lists, sets, tuples and records
+MAX_EXPR_DEPTH = 64  # nesting of expressions and of compositions (generated Python allows 200 brackets)
 
 
 def extent(t: TType) -> tuple[int, int]:

@@ -52,7 +52,7 @@ from racesdsl.runtime.types import (
     show,
 )
 
-__all__ = ["DEFAULT_CHARS", "Sampler", "SamplingError", "sampler_for", "to_json_value"]
+__all__ = ["DEFAULT_CHARS", "Sampler", "SamplingError", "domain_size", "sampler_for", "to_json_value"]
 
 Sampler = Callable[[random.Random], Any]
 
@@ -184,7 +184,7 @@ def _list_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
 def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
     sub = _sampler(elem)
     lo, hi = _bounds(t, length, length=True)
-    size = _domain_size(elem)
+    size = domain_size(elem)
     if size < lo:
         raise SamplingError(f"cannot sample {show(t)}: {show(elem)} has only {size} distinct "
                             f"value{'s' * (size != 1)}, fewer than the minimum length {lo}")
@@ -226,10 +226,14 @@ def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
     return draw_distinct
 
 
-def _domain_size(t: TType) -> int:
-    """How many distinct values the sampler of `t` can draw, saturating at `_CAP`."""
+def domain_size(t: TType, any_chars: bool = False) -> int:
+    """How many distinct values the sampler of `t` can draw, saturating at `_CAP`. With
+    `any_chars`, how many values `t` has: a `Str` without `chars=` may hold any character,
+    not only the sampler's alphabet (the checker's count, for outputs too)."""
     match t:
         case TInt(r):
+            if not r.bounded:  # only an output or an alias is unbounded; inputs are checked bounded
+                return _CAP
             return min(max(math.floor(r.hi) - math.ceil(r.lo) + 1, 0), _CAP)
         case TFloat(r):
             return 1 if r.lo == r.hi else _CAP
@@ -238,15 +242,15 @@ def _domain_size(t: TType) -> int:
         case TEnum(values):
             return len(set(values))
         case TStr(length, chars, _):
-            return _sequences(len(_alphabet(chars)), length)
+            return _CAP if any_chars and chars is None and length.hi > 0 else _sequences(len(_alphabet(chars)), length)
         case TList(elem, length):
-            return _sequences(_domain_size(elem), length)
+            return _sequences(domain_size(elem, any_chars), length)
         case TSet(elem, length):
-            return _subsets(_domain_size(elem), length)
+            return _subsets(domain_size(elem, any_chars), length)
         case TTuple(items):
-            return _product(_domain_size(i) for i in items)
+            return _product(domain_size(i, any_chars) for i in items)
         case TRecord(fields):
-            return _product(_domain_size(ft) for _, ft in fields)
+            return _product(domain_size(ft, any_chars) for _, ft in fields)
     return _CAP
 
 
@@ -258,6 +262,8 @@ def _product(sizes: Iterable[int]) -> int:
 
 
 def _sequences(m: int, length: Interval) -> int:
+    if length.hi == math.inf:
+        return _CAP if m else int(length.lo <= 0)
     lo, hi = max(math.ceil(length.lo), 0), math.floor(length.hi)
     if lo > hi or m == 0:
         return int(lo <= 0 <= hi)
@@ -270,7 +276,7 @@ def _sequences(m: int, length: Interval) -> int:
 
 def _subsets(m: int, length: Interval) -> int:
     total = 0
-    for k in range(max(math.ceil(length.lo), 0), min(math.floor(length.hi), m) + 1):
+    for k in range(max(math.ceil(length.lo), 0), min(length.hi, m) + 1):  # hi may be inf: m stops it
         if m >= 128 and 64 <= k <= m - 64:  # comb(m, k) >= comb(128, 64) > _CAP: skip the bignum
             return _CAP
         total += math.comb(m, k)

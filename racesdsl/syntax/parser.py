@@ -19,6 +19,7 @@ from racesdsl.diagnostics import Diagnostic, error
 from racesdsl.resources import grammar_text
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.ast_builder import AstBuilder, BadLiteral, span_of
+from racesdsl.syntax.nesting import nesting_diagnostics
 from racesdsl.syntax.syntax_errors import syntax_diagnostic, too_deep
 
 __all__ = ["parse_module", "parse_text", "module_name_for"]
@@ -59,6 +60,9 @@ def parse_text(text: str, file: str = "<string>", module: str | None = None) -> 
         meta = exc.obj.meta if hasattr(exc.obj, "meta") else None
         span = span_of(file, meta) if meta is not None and not getattr(meta, "empty", True) else A.Span(file, 1, 1, 1, 2)
         return None, [error(exc.orig_exc.code, str(exc.orig_exc), span, exc.orig_exc.help)]
+    too_deep_diags = nesting_diagnostics(tuple(decls), text)
+    if too_deep_diags:
+        return None, too_deep_diags
     end = text.count("\n") + 1
     span = A.Span(file, 1, 1, end, 1, 0, len(text))
     return A.Module(name, file, tuple(decls), span=span), builder.diagnostics

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from importlib import import_module
 
 MODULES = ('lists',)
+ROOTS = ('lists.sort_list', 'lists.sort_desc', 'lists.reverse_list', 'lists.rotate_left', 'lists.take_first', 'lists.top_k', 'lists.dedupe', 'lists.filter_evens', 'lists.double_all', 'lists.negate_all', 'lists.abs_all', 'lists.mod10_all', 'lists.clamp_negatives', 'lists.running_max', 'lists.running_min', 'lists.prefix_sums', 'lists.differences', 'lists.extremes', 'lists.first_last', 'lists.total')  # qualified names declared in the compiled files: short names find these only
 
 
 def environments() -> dict:
@@ -25,13 +26,14 @@ def environments() -> dict:
 
 
 def get(name: str):
-    """An environment by qualified name, or by its short name when that is unique."""
+    """An environment by qualified name, or by its short name when exactly one of the
+    compiled files declares it (as `racesdsl.load()` resolves names)."""
     envs = environments()
     if name in envs:
         return envs[name]
-    matches = [env for qual, env in envs.items() if qual.rsplit(".", 1)[-1] == name]
+    matches = [qual for qual in ROOTS if qual.rsplit(".", 1)[-1] == name]
     if len(matches) == 1:
-        return matches[0]
+        return envs[matches[0]]
     raise KeyError(name)
 
 
