@@ -240,7 +240,7 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
 
 
-from racesdsl import cli_run, cli_serve  # noqa: E402,F401  (register sample/verify/... and serve on `app`)
+from racesdsl import cli_lsp, cli_run, cli_serve  # noqa: E402,F401  (register sample/verify/..., serve and lsp on `app`)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,68 @@
+"""The language server: pygls wiring of the features (one module each) over one cache of
+analyses, the latest per open document, kept on the server instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from racesdsl import __version__
+from racesdsl.lsp.analysis import Analysis, analyze
+from racesdsl.lsp.diagnostics import document_diagnostics
+
+
+class RacesServer(LanguageServer):
+    """A pygls server that remembers the last analysis of each open document."""
+
+    def __init__(self, search_path: list[Path]) -> None:
+        super().__init__("racesdsl", __version__)
+        self.search_path = search_path
+        self.analyses: dict[str, Analysis] = {}
+
+    def refresh(self, uri: str) -> Analysis:
+        doc = self.workspace.get_text_document(uri)
+        path = Path(to_fs_path(uri) or "spec.races")
+        analysis = analyze(uri, path, doc.source, self.search_path)
+        self.analyses[uri] = analysis
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=doc.version, diagnostics=document_diagnostics(analysis)))
+        return analysis
+
+    def analysis(self, uri: str) -> Analysis:
+        """The analysis of the buffer as it is now (re-checked if it changed since)."""
+        found = self.analyses.get(uri)
+        if found is not None and found.text == self.workspace.get_text_document(uri).source:
+            return found
+        return self.refresh(uri)
+
+
+def make_server(search_path: list[Path]) -> RacesServer:
+    server = RacesServer(search_path)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: RacesServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.refresh(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: RacesServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.refresh(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: RacesServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.refresh(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: RacesServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.analyses.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=params.text_document.uri, diagnostics=[]))
+
+    return server
+
+
+def serve(search_path: list[Path]) -> None:
+    """Run over stdio until the client says `exit`."""
+    make_server(search_path).start_io()
