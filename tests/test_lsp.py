@@ -137,3 +137,91 @@ def test_open_buffer_wins_over_the_file_on_disk_and_siblings_resolve(tmp_path: P
         diags = await s.open(spec, text)
         assert [d.code for d in diags] == ["E0310"]  # 0..18 does not fit 0..9: checked against the sibling
     run(body)
+
+
+LOCAL = '''use std.lists.{sort_list, take_first}
+
+type Digit = Int[0..9]
+
+env double "Double a digit." {
+    param scale: Int[1..3] = 2
+    input x: Digit
+    output Int[0..27]
+    prompt """Multiply {{ x }} by {{ scale }}."""
+    solve scale * x
+}
+
+compose firsts = seq(sort_list(n=5..12), take_first)
+'''
+
+
+def at(text: str, needle: str, nth: int = 0, shift: int = 1) -> types.Position:
+    """The position `shift` characters into the `nth` occurrence of `needle`."""
+    index = -1
+    for _ in range(nth + 1):
+        index = text.index(needle, index + 1)
+    line = text.count("\n", 0, index)
+    return types.Position(line=line, character=index - (text.rfind("\n", 0, index) + 1) + shift)
+
+
+def test_document_symbols_list_envs_with_params_and_inputs_composites_and_aliases(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.races"
+
+    async def body(s: Session) -> None:
+        assert await s.open(spec, LOCAL) == []
+        got = await s.client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc_id(spec)))
+        assert [(x.name, x.kind) for x in got] == [("Digit", types.SymbolKind.TypeParameter),
+                                                   ("double", types.SymbolKind.Class),
+                                                   ("firsts", types.SymbolKind.Function)]
+        env = got[1]
+        assert [(c.name, c.kind) for c in env.children] == [("scale", types.SymbolKind.TypeParameter),
+                                                            ("x", types.SymbolKind.Field)]
+        assert env.selection_range.start == at(LOCAL, "double", shift=0)
+        assert env.range.start.line == 4 and env.range.end.line == 10
+    run(body)
+
+
+def test_hover_shows_signatures_alias_types_and_stage_types(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.races"
+
+    async def hover(s: Session, pos: types.Position) -> str:
+        got = await s.client.text_document_hover_async(types.HoverParams(text_document=doc_id(spec), position=pos))
+        assert got is not None
+        return got.contents.value
+
+    async def body(s: Session) -> None:
+        await s.open(spec, LOCAL)
+        env = await hover(s, at(LOCAL, "double"))
+        assert "`Int[0..9] -> Int[0..27]`" in env and "Double a digit." in env and "`scale`: Int[1..3] = 2" in env
+        assert "type mine.Digit = `Int[0..9]`" in await hover(s, at(LOCAL, "Digit", nth=1))
+        stage = await hover(s, at(LOCAL, "take_first", nth=1))
+        assert "receives: `List[Int[-99..99], len=" in stage and "produces: `List[Int[-99..99], len=" in stage
+        assert "fed from the previous stage: `xs`" in stage
+        whole = await hover(s, at(LOCAL, "firsts"))
+        assert whole.startswith("compose mine.firsts: `List[") and "knobs:" in whole
+    run(body)
+
+
+def test_go_to_definition_in_the_file_in_a_sibling_and_in_the_stdlib(tmp_path: Path) -> None:
+    from racesdsl.resources import stdlib_dir
+
+    spec = tmp_path / "mine.races"
+
+    async def goto(s: Session, pos: types.Position) -> types.Location:
+        got = await s.client.text_document_definition_async(
+            types.DefinitionParams(text_document=doc_id(spec), position=pos))
+        assert isinstance(got, types.Location)
+        return got
+
+    async def body(s: Session) -> None:
+        await s.open(spec, LOCAL)
+        here = await goto(s, at(LOCAL, "Digit", nth=1))
+        assert here.uri == from_fs_path(str(spec)) and here.range.start.line == 2
+        std = await goto(s, at(LOCAL, "sort_list", nth=1))
+        lists = stdlib_dir() / "lists.races"
+        assert std.uri == from_fs_path(str(lists))
+        line = lists.read_text().splitlines()[std.range.start.line]
+        assert line[std.range.start.character:std.range.end.character] == "sort_list"
+        module = await goto(s, at(LOCAL, "lists"))
+        assert module.uri == from_fs_path(str(lists))
+    run(body)

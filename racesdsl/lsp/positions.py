@@ -61,3 +61,17 @@ def one_based(text: str, pos: types.Position) -> tuple[int, int]:
     lines = text.splitlines()
     line = lines[pos.line] if pos.line < len(lines) else ""
     return pos.line + 1, _codepoints(line, pos.character) + 1
+
+
+def dotted_at(text: str, pos: types.Position) -> tuple[str, ...] | None:
+    """The dotted name under the cursor (`m.sort_list`), cut at the cursor's part:
+    on `m` of `m.x` it is `("m",)`, on `x` it is `("m", "x")`."""
+    at = offset(text, pos)
+    start = at
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+        start -= 1
+    end = at
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    parts = tuple(p for p in text[start:end].split(".") if p)
+    return parts if parts and parts[0].isidentifier() else None

@@ -11,7 +11,10 @@ from pygls.uris import to_fs_path
 
 from racesdsl import __version__
 from racesdsl.lsp.analysis import Analysis, analyze
+from racesdsl.lsp.definition import definition
 from racesdsl.lsp.diagnostics import document_diagnostics
+from racesdsl.lsp.hover import hover
+from racesdsl.lsp.symbols import document_symbols
 
 
 class RacesServer(LanguageServer):
@@ -59,6 +62,18 @@ def make_server(search_path: list[Path]) -> RacesServer:
         ls.analyses.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(ls: RacesServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        return document_symbols(ls.analysis(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: RacesServer, params: types.HoverParams) -> types.Hover | None:
+        return hover(ls.analysis(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(ls: RacesServer, params: types.DefinitionParams) -> types.Location | None:
+        return definition(ls.analysis(params.text_document.uri), params.position)
 
     return server
 

@@ -1,0 +1,88 @@
+"""Hover: an env's signature, params (with ranges) and doc; a type alias's resolved type;
+a composite's signature and knobs; a stage of a composite with what it receives and produces."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from racesdsl.check.resolve import Symbol
+from racesdsl.ir import CompositeInfo, EnvInfo, Signature, StageInfo
+from racesdsl.lsp.analysis import Analysis
+from racesdsl.lsp.lookup import stage_at, symbol_at
+from racesdsl.runtime import types as T
+
+
+def _inputs(sig_inputs: list[tuple[str, T.TType]]) -> str:
+    if len(sig_inputs) == 1:
+        return T.show(sig_inputs[0][1])
+    return "(" + ", ".join(f"{n}: {T.show(t)}" for n, t in sig_inputs) + ")"
+
+
+def env_text(env: EnvInfo) -> str:
+    lines = [f"env {env.qualname}: `{_inputs([(i.name, i.type) for i in env.inputs])} -> {T.show(env.output)}`"]
+    if env.decl.doc:
+        lines += ["", env.decl.doc]
+    if env.params:
+        lines += ["", "params:"]
+        for p in env.params.values():
+            default = str(p.default).lower() if isinstance(p.default, bool) else p.default
+            lines.append(f"- `{p.name}`: {T.show(p.type)} = {default}")
+    return "\n".join(lines)
+
+
+def _signature(sig: Signature) -> str:
+    return f"`{_inputs(list(sig.inputs))} -> {T.show(sig.output)}`"
+
+
+def composite_text(comp: CompositeInfo) -> str:
+    lines = [f"compose {comp.qualname}: {_signature(comp.signature)}"]
+    if comp.decl.doc:
+        lines += ["", comp.decl.doc]
+    knobs = list(comp.iter_knobs())
+    if knobs:
+        lines += ["", "knobs:"]
+        lines += [f"- `{k.name}`" + (f": {k.range.show()}" if k.range else "") for k in knobs]
+    return "\n".join(lines)
+
+
+def stage_text(stage: StageInfo) -> str:
+    target = stage.target
+    if isinstance(target, EnvInfo):
+        receives = [(i.name, i.type) for i in target.inputs]
+        body = env_text(target)
+    else:
+        receives = list(target.signature.inputs)
+        body = composite_text(target)
+    lines = [f"stage `{stage.label}`", f"- receives: `{_inputs(receives)}`"]
+    if stage.fed:
+        lines.append("- fed from the previous stage: " + ", ".join(f"`{n}`" for n in stage.fed))
+    if stage.output is not None:
+        lines.append(f"- produces: `{T.show(stage.output)}`")
+    if stage.fixed:
+        lines.append("- params set here: " + ", ".join(f"`{n}={r.show()}`" for n, r in stage.fixed.items()))
+    return "\n".join(lines) + "\n\n---\n\n" + body
+
+
+def symbol_text(analysis: Analysis, sym: Symbol) -> str | None:
+    if sym.kind == "type":
+        resolved = sym.module.alias_types.get(sym.name)
+        return f"type {sym.qualname} = `{T.show(resolved)}`" if resolved is not None else None
+    if sym.kind == "module":
+        return f"module `{sym.name}` ({sym.module.display})"
+    info = analysis.info(sym.qualname)
+    if isinstance(info, EnvInfo):
+        return env_text(info)
+    if isinstance(info, CompositeInfo):
+        return composite_text(info)
+    return None
+
+
+def hover(analysis: Analysis, pos: types.Position) -> types.Hover | None:
+    found = stage_at(analysis, pos)
+    text = stage_text(found[0]) if found is not None else None
+    if text is None:
+        sym = symbol_at(analysis, pos)
+        text = symbol_text(analysis, sym) if sym is not None else None
+    if text is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
