@@ -225,3 +225,32 @@ def test_go_to_definition_in_the_file_in_a_sibling_and_in_the_stdlib(tmp_path: P
         module = await goto(s, at(LOCAL, "lists"))
         assert module.uri == from_fs_path(str(lists))
     run(body)
+
+
+async def completions(s: Session, path: Path, pos: types.Position) -> dict[str, types.CompletionItem]:
+    got = await s.client.text_document_completion_async(
+        types.CompletionParams(text_document=doc_id(path), position=pos))
+    items = got.items if isinstance(got, types.CompletionList) else got
+    return {i.label: i for i in items}
+
+
+def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.races"
+    typing = LOCAL + "\ncompose more = seq(sort_list, \n"  # being typed: does not parse
+
+    async def body(s: Session) -> None:
+        await s.open(spec, LOCAL)
+        await s.replace(spec, typing, 2)
+        end = types.Position(line=typing.count("\n") - 1, character=len("compose more = seq(sort_list, "))
+        after_sort = await completions(s, spec, end)
+        assert "take_first" in after_sort
+        assert "double" not in after_sort  # a list does not feed a digit: not a legal next stage
+        assert "defaults" in after_sort["take_first"].detail  # legal once sort_list's n is at its default
+        first = await completions(s, spec, at(typing, "seq(sort_list, \n", shift=4))
+        assert {"sort_list", "take_first", "double", "firsts"} <= set(first)
+        params = await completions(s, spec, at(LOCAL, "sort_list(n=", shift=len("sort_list(")))
+        assert set(params) == {"n"} and params["n"].insert_text == "n="
+        body_items = await completions(s, spec, at(LOCAL, "solve scale", shift=len("solve ")))
+        assert {"sorted", "len", "gcd", "Int", "List", "Digit", "double"} <= set(body_items)
+        assert body_items["sorted"].kind == types.CompletionItemKind.Function
+    run(body)

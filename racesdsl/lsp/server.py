@@ -11,6 +11,7 @@ from pygls.uris import to_fs_path
 
 from racesdsl import __version__
 from racesdsl.lsp.analysis import Analysis, analyze
+from racesdsl.lsp.completion import complete
 from racesdsl.lsp.definition import definition
 from racesdsl.lsp.diagnostics import document_diagnostics
 from racesdsl.lsp.hover import hover
@@ -24,12 +25,15 @@ class RacesServer(LanguageServer):
         super().__init__("racesdsl", __version__)
         self.search_path = search_path
         self.analyses: dict[str, Analysis] = {}
+        self.parsed: dict[str, Analysis] = {}  # the last analysis of each document that parsed
 
     def refresh(self, uri: str) -> Analysis:
         doc = self.workspace.get_text_document(uri)
         path = Path(to_fs_path(uri) or "spec.races")
         analysis = analyze(uri, path, doc.source, self.search_path)
         self.analyses[uri] = analysis
+        if analysis.scope is not None and analysis.scope.ast is not None:
+            self.parsed[uri] = analysis
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=doc.version, diagnostics=document_diagnostics(analysis)))
         return analysis
@@ -60,6 +64,7 @@ def make_server(search_path: list[Path]) -> RacesServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RacesServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.analyses.pop(params.text_document.uri, None)
+        ls.parsed.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=params.text_document.uri, diagnostics=[]))
 
@@ -74,6 +79,14 @@ def make_server(search_path: list[Path]) -> RacesServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def on_definition(ls: RacesServer, params: types.DefinitionParams) -> types.Location | None:
         return definition(ls.analysis(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=["(", ",", " "]))
+    def on_completion(ls: RacesServer, params: types.CompletionParams) -> types.CompletionList:
+        uri = params.text_document.uri
+        current = ls.analysis(uri)
+        items = complete(ls.parsed.get(uri, current), current.text, params.position)
+        return types.CompletionList(is_incomplete=False, items=items)
 
     return server
 
