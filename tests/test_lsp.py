@@ -254,3 +254,39 @@ def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tm
         assert {"sorted", "len", "gcd", "Int", "List", "Digit", "double"} <= set(body_items)
         assert body_items["sorted"].kind == types.CompletionItemKind.Function
     run(body)
+
+
+def apply(text: str, edit: types.TextEdit) -> str:
+    lines = text.splitlines(keepends=True)
+    start = sum(map(len, lines[:edit.range.start.line])) + edit.range.start.character
+    end = sum(map(len, lines[:edit.range.end.line])) + edit.range.end.character
+    return text[:start] + edit.new_text + text[end:]
+
+
+async def quick_fixes(s: Session, path: Path, diag: types.Diagnostic) -> list[types.CodeAction]:
+    got = await s.client.text_document_code_action_async(types.CodeActionParams(
+        text_document=doc_id(path), range=diag.range, context=types.CodeActionContext(diagnostics=[diag])))
+    return [a for a in got or [] if isinstance(a, types.CodeAction)]
+
+
+def test_code_actions_apply_the_help_fixes_and_the_result_checks(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.races"
+    narrow = LOCAL.replace("seq(sort_list(n=5..12), take_first)", "seq(sort_list, take_first)")
+    misspelt = LOCAL.replace("seq(sort_list(n=5..12), take_first)", "seq(sort_list(n=5..12), take_frist)")
+
+    async def body(s: Session) -> None:
+        diags = await s.open(spec, narrow)
+        e0310 = next(d for d in diags if d.code == "E0310")
+        actions = await quick_fixes(s, spec, e0310)
+        assert actions and actions[0].kind == types.CodeActionKind.QuickFix
+        edit = actions[0].edit.changes[from_fs_path(str(spec))][0]
+        assert edit.new_text.startswith("sort_list(n=")  # the producer is narrowed, not the consumer
+        fixed = apply(narrow, edit)
+        assert fixed != narrow and await s.replace(spec, fixed, 2) == []
+        diags = await s.replace(spec, misspelt, 3)
+        e0202 = next(d for d in diags if d.code == "E0202")
+        (action,) = await quick_fixes(s, spec, e0202)
+        assert action.title == "Replace with `take_first`"
+        fixed = apply(misspelt, action.edit.changes[from_fs_path(str(spec))][0])
+        assert fixed == LOCAL and await s.replace(spec, fixed, 4) == []
+    run(body)

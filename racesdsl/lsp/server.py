@@ -10,6 +10,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from racesdsl import __version__
+from racesdsl.lsp.actions import code_actions
 from racesdsl.lsp.analysis import Analysis, analyze
 from racesdsl.lsp.completion import complete
 from racesdsl.lsp.definition import definition
@@ -87,6 +88,11 @@ def make_server(search_path: list[Path]) -> RacesServer:
         current = ls.analysis(uri)
         items = complete(ls.parsed.get(uri, current), current.text, params.position)
         return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def on_code_action(ls: RacesServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return code_actions(ls.analysis(params.text_document.uri), params.range)
 
     return server
 
