@@ -34,8 +34,9 @@ class Session:
 
     async def __aenter__(self) -> Session:
         await self.client.start_io(sys.executable, "-m", "racesdsl", "lsp")
-        await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
+        result = await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities())), TIMEOUT)
+        self.capabilities = result.capabilities
         self.client.initialized(types.InitializedParams())
         return self
 
@@ -289,4 +290,27 @@ def test_code_actions_apply_the_help_fixes_and_the_result_checks(tmp_path: Path)
         assert action.title == "Replace with `take_first`"
         fixed = apply(misspelt, action.edit.changes[from_fs_path(str(spec))][0])
         assert fixed == LOCAL and await s.replace(spec, fixed, 4) == []
+    run(body)
+
+
+def test_formatting_goes_through_the_formatter_when_it_is_installed(tmp_path: Path) -> None:
+    """With racesdsl.formatter the server formats to `format_text`'s output; without it, it
+    does not claim the capability (the formatter lands separately)."""
+    import importlib.util
+
+    spec = tmp_path / "mine.races"
+    messy = LOCAL.replace("compose firsts = seq(", "compose   firsts =   seq(")
+    has_formatter = importlib.util.find_spec("racesdsl.formatter") is not None
+
+    async def body(s: Session) -> None:
+        provider = s.capabilities.document_formatting_provider
+        assert bool(provider) == has_formatter
+        if not has_formatter:
+            return
+        from racesdsl.formatter import format_text
+
+        await s.open(spec, messy)
+        edits = await s.client.text_document_formatting_async(types.DocumentFormattingParams(
+            text_document=doc_id(spec), options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+        assert apply(messy, edits[0]) == format_text(messy, "mine.races") != messy
     run(body)

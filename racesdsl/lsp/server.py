@@ -15,6 +15,7 @@ from racesdsl.lsp.analysis import Analysis, analyze
 from racesdsl.lsp.completion import complete
 from racesdsl.lsp.definition import definition
 from racesdsl.lsp.diagnostics import document_diagnostics
+from racesdsl.lsp.formatting import available, format_document
 from racesdsl.lsp.hover import hover
 from racesdsl.lsp.symbols import document_symbols
 
@@ -93,6 +94,12 @@ def make_server(search_path: list[Path]) -> RacesServer:
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     def on_code_action(ls: RacesServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return code_actions(ls.analysis(params.text_document.uri), params.range)
+
+    if available():
+        @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+        def on_format(ls: RacesServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+            doc = ls.workspace.get_text_document(params.text_document.uri)
+            return format_document(doc.source, Path(to_fs_path(doc.uri) or "spec.races").name)
 
     return server
 
