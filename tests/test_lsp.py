@@ -196,8 +196,12 @@ def test_hover_shows_signatures_alias_types_and_stage_types(tmp_path: Path) -> N
         assert "`Int[0..9] -> Int[0..27]`" in env and "Double a digit." in env and "`scale`: Int[1..3] = 2" in env
         assert "type mine.Digit = `Int[0..9]`" in await hover(s, at(LOCAL, "Digit", nth=1))
         stage = await hover(s, at(LOCAL, "take_first", nth=1))
-        assert "receives: `List[Int[-99..99], len=" in stage and "produces: `List[Int[-99..99], len=" in stage
-        assert "fed from the previous stage: `xs`" in stage
+        # take_first accepts len=1..12 and receives what sort_list(n=5..12) produces: len=5..12
+        assert "accepts: `List[Int[-99..99], len=1..12]`" in stage
+        assert "receives: `List[Int[-99..99], len=5..12]` from the previous stage" in stage
+        assert "produces: `List[Int[-99..99], len=1..5]`" in stage and "inputs fed by the previous stage: `xs`" in stage
+        assert "param `scale`: `Int[1..3]` = 2" in await hover(s, at(LOCAL, "scale", nth=2))
+        assert "input `x`: `Int[0..9]`" in await hover(s, at(LOCAL, "{{ x }}", shift=3))
         whole = await hover(s, at(LOCAL, "firsts"))
         assert whole.startswith("compose mine.firsts: `List[") and "knobs:" in whole
     run(body)
@@ -244,7 +248,7 @@ def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tm
         await s.replace(spec, typing, 2)
         end = types.Position(line=typing.count("\n") - 1, character=len("compose more = seq(sort_list, "))
         after_sort = await completions(s, spec, end)
-        assert "take_first" in after_sort
+        assert "take_first" in after_sort and "sort_list" in after_sort  # seq(sort_list, sort_list) is legal
         assert "double" not in after_sort  # a list does not feed a digit: not a legal next stage
         assert "defaults" in after_sort["take_first"].detail  # legal once sort_list's n is at its default
         first = await completions(s, spec, at(typing, "seq(sort_list, \n", shift=4))

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from racesdsl.check.builtins_types import BUILTINS
 from racesdsl.check.fusion import MIN_STAGES
-from racesdsl.compose.graph import Link, seq_links
+from racesdsl.compose.graph import Link, self_loops, seq_links
 from racesdsl.ir import CompositeInfo, EnvInfo
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.positions import offset
@@ -77,6 +77,8 @@ def _next_stages(analysis: Analysis, previous: str) -> list[types.CompletionItem
     if sym is None or sym.kind != "env" or sym.qualname not in analysis.program.envs:
         return None
     links = {link.b: link for link in seq_links(analysis.program, [sym.qualname])}
+    if sym.qualname in self_loops(analysis.program):  # seq_links leaves out seq(a, a)
+        links[sym.qualname] = Link(sym.qualname, sym.qualname)
     items = []
     for name in scope.visible_names(("env",)):
         link = links.get(scope.lookup((name,)).qualname)

@@ -9,7 +9,12 @@ from racesdsl.check.resolve import Symbol
 from racesdsl.ir import CompositeInfo, EnvInfo, Signature, StageInfo
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.lookup import stage_at, symbol_at
+from racesdsl.lsp.positions import contains, dotted_at, one_based
 from racesdsl.runtime import types as T
+
+
+def _default(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _inputs(sig_inputs: list[tuple[str, T.TType]]) -> str:
@@ -25,8 +30,7 @@ def env_text(env: EnvInfo) -> str:
     if env.params:
         lines += ["", "params:"]
         for p in env.params.values():
-            default = str(p.default).lower() if isinstance(p.default, bool) else p.default
-            lines.append(f"- `{p.name}`: {T.show(p.type)} = {default}")
+            lines.append(f"- `{p.name}`: {T.show(p.type)} = {_default(p.default)}")
     return "\n".join(lines)
 
 
@@ -45,7 +49,7 @@ def composite_text(comp: CompositeInfo) -> str:
     return "\n".join(lines)
 
 
-def stage_text(stage: StageInfo) -> str:
+def stage_text(stage: StageInfo, incoming: T.TType | None) -> str:
     target = stage.target
     if isinstance(target, EnvInfo):
         receives = [(i.name, i.type) for i in target.inputs]
@@ -53,9 +57,11 @@ def stage_text(stage: StageInfo) -> str:
     else:
         receives = list(target.signature.inputs)
         body = composite_text(target)
-    lines = [f"stage `{stage.label}`", f"- receives: `{_inputs(receives)}`"]
+    lines = [f"stage `{stage.label}`", f"- accepts: `{_inputs(receives)}`"]
+    if incoming is not None:
+        lines.append(f"- receives: `{T.show(incoming)}` from the previous stage")
     if stage.fed:
-        lines.append("- fed from the previous stage: " + ", ".join(f"`{n}`" for n in stage.fed))
+        lines.append("- inputs fed by the previous stage: " + ", ".join(f"`{n}`" for n in stage.fed))
     if stage.output is not None:
         lines.append(f"- produces: `{T.show(stage.output)}`")
     if stage.fixed:
@@ -77,9 +83,26 @@ def symbol_text(analysis: Analysis, sym: Symbol) -> str | None:
     return None
 
 
+def member_text(analysis: Analysis, pos: types.Position) -> str | None:
+    """A param or input of the env whose body the cursor is in: its type with its intervals
+    (an input's widened over the params' ranges)."""
+    dotted = dotted_at(analysis.text, pos)
+    if dotted is None or len(dotted) != 1:
+        return None
+    line, col = one_based(analysis.text, pos)
+    for env in analysis.program.envs.values():
+        if analysis.own(env.decl.span) and contains(env.decl.span, line, col):
+            param, given = env.params.get(dotted[0]), env.input(dotted[0])
+            if param is not None:
+                return f"param `{param.name}`: `{T.show(param.type)}` = {_default(param.default)}"
+            if given is not None:
+                return f"input `{given.name}`: `{T.show(given.type)}`"
+    return None
+
+
 def hover(analysis: Analysis, pos: types.Position) -> types.Hover | None:
     found = stage_at(analysis, pos)
-    text = stage_text(found[0]) if found is not None else None
+    text = stage_text(*found) if found is not None else member_text(analysis, pos)
     if text is None:
         sym = symbol_at(analysis, pos)
         text = symbol_text(analysis, sym) if sym is not None else None

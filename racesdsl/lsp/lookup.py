@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from lsprotocol import types
 
 from racesdsl.check.resolve import Symbol
-from racesdsl.ir import CompositeInfo, StageInfo
+from racesdsl.ir import StageInfo
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.positions import contains, dotted_at, one_based
+from racesdsl.runtime import types as T
 
 
 def symbol_at(analysis: Analysis, pos: types.Position) -> Symbol | None:
@@ -36,22 +37,29 @@ def _imported_by_use(analysis: Analysis, dotted: tuple[str, ...], pos: types.Pos
     return None
 
 
-def _walk(stage: StageInfo) -> Iterator[StageInfo]:
-    yield stage
-    for child in (*stage.children, *stage.distractors):
+def _walk(stage: StageInfo, incoming: T.TType | None = None) -> Iterator[tuple[StageInfo, T.TType | None]]:
+    """Every stage with the type it receives from the stage before it in a `seq` (None when
+    it receives what its parent receives, or sampled inputs)."""
+    yield stage, incoming
+    previous = None
+    for child in stage.children:
+        yield from _walk(child, previous)
+        previous = child.output if stage.label == "seq" else None
+    for child in stage.distractors:
         yield from _walk(child)
 
 
-def stage_at(analysis: Analysis, pos: types.Position) -> tuple[StageInfo, CompositeInfo] | None:
-    """The innermost named stage of one of the document's composites under the cursor."""
+def stage_at(analysis: Analysis, pos: types.Position) -> tuple[StageInfo, T.TType | None] | None:
+    """The innermost named stage of one of the document's composites under the cursor, and
+    the type the previous stage of a `seq` hands it."""
     line, col = one_based(analysis.text, pos)
     best = None
     for comp in analysis.program.composites.values():
         if not analysis.own(comp.decl.span):
             continue
-        for stage in _walk(comp.root):
+        for stage, incoming in _walk(comp.root):
             span = stage.ref.span
             if stage.target is not None and analysis.own(span) and contains(span, line, col):
                 if best is None or span.start_pos >= best[0].ref.span.start_pos:
-                    best = (stage, comp)
+                    best = (stage, incoming)
     return best
