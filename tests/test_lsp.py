@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pygls")  # the `lsp` extra (in dev); without it `racesdsl lsp` exits 2
 
@@ -318,3 +320,26 @@ def test_formatting_goes_through_the_formatter_when_it_is_installed(tmp_path: Pa
             text_document=doc_id(spec), options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
         assert apply(messy, edits[0]) == format_text(messy, "mine.races") != messy
     run(body)
+
+
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=_LINE_BREAKS),
+                        max_size=12), min_size=1, max_size=5), st.data())
+def test_span_positions_convert_to_utf16_lsp_positions_and_back(lines: list[str], data: st.DataObject) -> None:
+    """Spans count code points from 1; LSP counts UTF-16 units from 0 (an emoji is two)."""
+    from racesdsl.lsp.positions import offset, one_based, to_range
+    from racesdsl.syntax.ast import Span
+
+    text = "\n".join(lines)
+    row = data.draw(st.integers(0, len(lines) - 1))
+    col = data.draw(st.integers(0, len(lines[row])))
+    end = data.draw(st.integers(col, len(lines[row])))
+    got = to_range(Span("f", row + 1, col + 1, row + 1, end + 1), text)
+    assert got.start.line == got.end.line == row
+    assert got.start.character == len(lines[row][:col].encode("utf-16-le")) // 2
+    assert got.end.character - got.start.character == len(lines[row][col:end].encode("utf-16-le")) // 2
+    assert offset(text, got.start) == sum(len(line) + 1 for line in lines[:row]) + col
+    assert one_based(text, got.end) == (row + 1, end + 1)
