@@ -231,6 +231,9 @@ def test_go_to_definition_in_the_file_in_a_sibling_and_in_the_stdlib(tmp_path: P
         assert line[std.range.start.character:std.range.end.character] == "sort_list"
         module = await goto(s, at(LOCAL, "lists"))
         assert module.uri == from_fs_path(str(lists))
+        param = await goto(s, at(LOCAL, "n=5"))
+        assert param.uri == std.uri and param.range.start.line == std.range.start.line + 1  # sort_list's own
+        assert lists.read_text().splitlines()[param.range.start.line].strip().startswith("param n: Int[2..12]")
     run(body)
 
 

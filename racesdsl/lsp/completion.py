@@ -21,7 +21,7 @@ _HEAD = re.compile(r"\s*([A-Za-z_][\w.]*)")
 _CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
-def _open_call(text: str, at: int) -> tuple[str, str] | None:
+def open_call(text: str, at: int) -> tuple[str, str] | None:
     """The callee and argument text so far of the innermost call the cursor is inside
     (None outside any call, or when a `{`/`}` intervenes: another declaration's body)."""
     depth = 0
@@ -112,7 +112,7 @@ def complete(analysis: Analysis, text: str, pos: types.Position) -> list[types.C
     that parsed: a buffer being typed rarely does)."""
     if analysis.scope is None:
         return []
-    call = _open_call(text, offset(text, pos))
+    call = open_call(text, offset(text, pos))
     if call is None:
         return _general(analysis)
     callee, args = call
