@@ -299,6 +299,12 @@ def test_code_actions_apply_the_help_fixes_and_the_result_checks(tmp_path: Path)
         assert action.title == "Replace with `take_first`"
         fixed = apply(misspelt, action.edit.changes[from_fs_path(str(spec))][0])
         assert fixed == LOCAL and await s.replace(spec, fixed, 4) == []
+        ports = "use std.numbers.{gcd2, num_divisors}\n\ncompose divisors_gcd = seq(num_divisors, gcd2(hi=100))\n"
+        e0311 = next(d for d in await s.replace(spec, ports, 5) if d.code == "E0311")
+        (action,) = await quick_fixes(s, spec, e0311)
+        fixed = apply(ports, action.edit.changes[from_fs_path(str(spec))][0])
+        assert fixed == ports.replace("gcd2(hi=100)", "gcd2(hi=100)[a]")  # the param it sets is kept
+        assert await s.replace(spec, fixed, 6) == []
     run(body)
 
 

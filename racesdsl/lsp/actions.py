@@ -1,5 +1,6 @@
 """Quick fixes from the `help:` lines that name a replacement: `narrow the range:
-`sort_list(n=5..12)``, `did you mean `take_first`?`, and the `or narrow ...` notes.
+`sort_list(n=5..12)``, `feed one input with `gcd2[a]``, `did you mean `take_first`?`,
+and the `or narrow ...` notes.
 
 A narrowing may concern the producer of a value rather than the stage the
 diagnostic points at (E0310 marks the consumer): the fix replaces the nearest
@@ -7,6 +8,7 @@ stage reference at or before the diagnostic that names the same env."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -17,8 +19,10 @@ from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.diagnostics import to_lsp
 from racesdsl.lsp.positions import to_range
 from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_comp
 
 _NARROW = re.compile(r"narrow (?:the range: )?`([^`]+)`")
+_PORT = re.compile(r"feed one input with `([A-Za-z_][\w.]*)\[(\w+)\]`")
 _MEAN = re.compile(r"did you mean `([A-Za-z_][\w.]*)`\?")
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 
@@ -52,6 +56,11 @@ def _fixes(analysis: Analysis, diag: Diagnostic) -> Iterator[tuple[str, A.Span, 
             ref = _stage_to_narrow(analysis, diag, m.group(1))
             if ref is not None:
                 yield f"Narrow to `{m.group(1)}`", ref.span, m.group(1)
+    if diag.help and (m := _PORT.search(diag.help)):
+        ref = _stage_to_narrow(analysis, diag, m.group(1))
+        if ref is not None:  # keep the params the reference sets: the help shows the bare name
+            new = print_comp(dataclasses.replace(ref, port=m.group(2)))
+            yield f"Feed input `{m.group(2)}`: `{new}`", ref.span, new
     if diag.help and (m := _MEAN.search(diag.help)):
         written = analysis.text[diag.span.start_pos:diag.span.end_pos]
         if _NAME.fullmatch(written):  # the span is the misspelt name itself
