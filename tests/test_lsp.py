@@ -352,3 +352,21 @@ def test_span_positions_convert_to_utf16_lsp_positions_and_back(lines: list[str]
     assert got.end.character - got.start.character == len(lines[row][col:end].encode("utf-16-le")) // 2
     assert offset(text, got.start) == sum(len(line) + 1 for line in lines[:row]) + col
     assert one_based(text, got.end) == (row + 1, end + 1)
+
+
+def test_saving_a_module_rechecks_the_open_modules_that_use_it(tmp_path: Path) -> None:
+    helper = tmp_path / "helpers.races"
+    old = 'env double "Double a number." {\n    input x: Int[0..9]\n    output Int[0..18]\n' \
+          '    prompt """Double {{ x }}."""\n    solve 2 * x\n}\n'
+    helper.write_text(old)
+    spec = tmp_path / "mine.races"
+    text = "use helpers.{double}\n\ncompose twice = seq(double, double)\n"
+    new = old.replace("Int[0..9]", "Int[0..18]").replace("solve 2 * x", "solve x")  # now it chains with itself
+
+    async def body(s: Session) -> None:
+        assert [d.code for d in await s.open(spec, text)] == ["E0310"]
+        await s.open(helper, old)
+        helper.write_text(new)  # the editor writes the file, then tells the server
+        saved = types.DidSaveTextDocumentParams(text_document=doc_id(helper))
+        assert await s.diagnostics_after(lambda: s.client.text_document_did_save(saved), from_fs_path(str(spec))) == []
+    run(body)

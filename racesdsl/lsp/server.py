@@ -61,7 +61,10 @@ def make_server(search_path: list[Path]) -> RacesServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: RacesServer, params: types.DidSaveTextDocumentParams) -> None:
+        # Other open modules read this one from disk: re-check them against what was saved.
         ls.refresh(params.text_document.uri)
+        for uri in [u for u in ls.analyses if u != params.text_document.uri]:
+            ls.refresh(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RacesServer, params: types.DidCloseTextDocumentParams) -> None:
