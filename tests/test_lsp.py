@@ -370,3 +370,13 @@ def test_saving_a_module_rechecks_the_open_modules_that_use_it(tmp_path: Path) -
         saved = types.DidSaveTextDocumentParams(text_document=doc_id(helper))
         assert await s.diagnostics_after(lambda: s.client.text_document_did_save(saved), from_fs_path(str(spec))) == []
     run(body)
+
+
+def test_without_pygls_the_command_exits_2_with_a_message() -> None:
+    import subprocess
+
+    code = "import sys; sys.modules['pygls'] = None; sys.argv = ['racesdsl', 'lsp']; " \
+           "from racesdsl.cli import main; main()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "pip install 'racesdsl[lsp]'" in done.stderr
