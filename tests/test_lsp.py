@@ -102,7 +102,11 @@ def test_diagnostic_appears_and_disappears_as_the_document_is_edited(tmp_path: P
         assert (d.range.start.line, d.range.start.character) == (2, start)
         assert (d.range.end.line, d.range.end.character) == (2, start + len("revers_list"))
         assert "help: did you mean `reverse_list`?" in d.message
-        assert await s.replace(spec, GOOD, 3) == []
+        # the fix as an editor sends it: an incremental change of the misspelt range only
+        fix = types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=from_fs_path(str(spec)), version=3),
+            content_changes=[types.TextDocumentContentChangePartial(range=d.range, text="reverse_list")])
+        assert await s.diagnostics_after(lambda: s.client.text_document_did_change(fix), fix.text_document.uri) == []
     run(body)
 
 
