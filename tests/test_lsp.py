@@ -262,6 +262,11 @@ def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tm
         assert "defaults" in after_sort["take_first"].detail  # legal once sort_list's n is at its default
         first = await completions(s, spec, at(typing, "seq(sort_list, \n", shift=4))
         assert {"sort_list", "take_first", "double", "firsts"} <= set(first)
+        knobs_text = LOCAL + "\ncompose again = seq(firsts(\n"
+        await s.replace(spec, knobs_text, 3)
+        knobs = await completions(s, spec, at(knobs_text, "seq(firsts(", shift=len("seq(firsts(")))
+        assert set(knobs) == {"sort_list.n", "take_first.k"} and knobs["take_first.k"].detail == "knob: 1..5"
+        await s.replace(spec, LOCAL, 4)
         params = await completions(s, spec, at(LOCAL, "sort_list(n=", shift=len("sort_list(")))
         assert set(params) == {"n"} and params["n"].insert_text == "n="
         body_items = await completions(s, spec, at(LOCAL, "solve scale", shift=len("solve ")))
