@@ -266,7 +266,13 @@ def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tm
         await s.replace(spec, knobs_text, 3)
         knobs = await completions(s, spec, at(knobs_text, "seq(firsts(", shift=len("seq(firsts(")))
         assert set(knobs) == {"sort_list.n", "take_first.k"} and knobs["take_first.k"].detail == "knob: 1..5"
-        await s.replace(spec, LOCAL, 4)
+        (tmp_path / "helpers.races").write_text("type T = Int[0..1]\n")
+        uses = "use \nuse std.\n" + LOCAL
+        await s.replace(spec, uses, 4)
+        assert set(await completions(s, spec, types.Position(line=0, character=4))) == {"std", "helpers"}
+        std_modules = await completions(s, spec, types.Position(line=1, character=8))
+        assert {"lists", "numbers", "aggregates"} <= set(std_modules) and "helpers" not in std_modules
+        await s.replace(spec, LOCAL, 5)
         params = await completions(s, spec, at(LOCAL, "sort_list(n=", shift=len("sort_list(")))
         assert set(params) == {"n"} and params["n"].insert_text == "n="
         body_items = await completions(s, spec, at(LOCAL, "solve scale", shift=len("solve ")))

@@ -31,6 +31,7 @@ class Analysis:
     """What the features read: the checked text, its scope, every module's source."""
 
     uri: str
+    path: Path  # the document's file (its folder is searched for `use`)
     text: str
     display: str  # the span `file` of the document itself
     scope: ModuleScope | None
@@ -65,7 +66,7 @@ def analyze(uri: str, path: Path, text: str, search_path: list[Path]) -> Analysi
         try:
             loaded = load([buffer], [path.parent, *search_path])
         except InputError:
-            return Analysis(uri, text, display, None, Program(), [], {})
+            return Analysis(uri, path, text, display, None, Program(), [], {})
         diags = list(loaded.diagnostics)
         program = Program()
         modules = [m for m in loaded.modules if m.ast is not None]
@@ -89,4 +90,4 @@ def analyze(uri: str, path: Path, text: str, search_path: list[Path]) -> Analysi
             diags.extend(unused_import_warnings(scope))
     root = loaded.roots[0] if loaded.roots else None
     unique = sorted(set(diags), key=Diagnostic.sort_key)
-    return Analysis(uri, text, display, root, program, unique, loaded.sources)
+    return Analysis(uri, path, text, display, root, program, unique, loaded.sources)

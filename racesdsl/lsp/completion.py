@@ -14,10 +14,12 @@ from racesdsl.compose.graph import Link, self_loops, seq_links
 from racesdsl.ir import CompositeInfo, EnvInfo
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.positions import offset
+from racesdsl.resources import stdlib_dir
 from racesdsl.syntax.reserved import TYPE_NAMES
 
 K = types.CompletionItemKind
 _HEAD = re.compile(r"\s*([A-Za-z_][\w.]*)")
+_USE = re.compile(r"\s*use\s+([\w.]*)$")
 _CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
@@ -107,12 +109,25 @@ def _general(analysis: Analysis) -> list[types.CompletionItem]:
     return items
 
 
+def _modules(analysis: Analysis, written: str) -> list[types.CompletionItem]:
+    """Module paths after `use`: `std` and the document's siblings, or the stdlib's modules after `use std.`."""
+    if written.startswith("std."):
+        names = [p.stem for p in stdlib_dir().glob("*.races")]
+    else:
+        names = ["std"] + [p.stem for p in analysis.path.parent.glob("*.races") if p.stem != analysis.path.stem]
+    return [types.CompletionItem(label=n, kind=K.Module) for n in sorted(set(names)) if n.isidentifier()]
+
+
 def complete(analysis: Analysis, text: str, pos: types.Position) -> list[types.CompletionItem]:
     """Completions at `pos` of `text` (the buffer now), named from `analysis` (the last one
     that parsed: a buffer being typed rarely does)."""
+    at = offset(text, pos)
+    use = _USE.match(text[text.rfind("\n", 0, at) + 1:at])
+    if use is not None:
+        return _modules(analysis, use.group(1))
     if analysis.scope is None:
         return []
-    call = open_call(text, offset(text, pos))
+    call = open_call(text, at)
     if call is None:
         return _general(analysis)
     callee, args = call
