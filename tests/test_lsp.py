@@ -273,6 +273,8 @@ def test_completion_offers_stages_params_builtins_types_and_legal_next_stages(tm
         std_modules = await completions(s, spec, types.Position(line=1, character=8))
         assert {"lists", "numbers", "aggregates"} <= set(std_modules) and "helpers" not in std_modules
         await s.replace(spec, LOCAL, 5)
+        names = await completions(s, spec, at(LOCAL, "take_first}", shift=0))  # in `use std.lists.{...}`
+        assert {"sort_list", "take_first", "reverse_list", "Small"} <= set(names) and "double" not in names
         params = await completions(s, spec, at(LOCAL, "sort_list(n=", shift=len("sort_list(")))
         assert set(params) == {"n"} and params["n"].insert_text == "n="
         body_items = await completions(s, spec, at(LOCAL, "solve scale", shift=len("solve ")))

@@ -15,11 +15,14 @@ from racesdsl.ir import CompositeInfo, EnvInfo
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.positions import offset
 from racesdsl.resources import stdlib_dir
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.parser import parse_text
 from racesdsl.syntax.reserved import TYPE_NAMES
 
 K = types.CompletionItemKind
 _HEAD = re.compile(r"\s*([A-Za-z_][\w.]*)")
 _USE = re.compile(r"\s*use\s+([\w.]*)$")
+_USE_NAMES = re.compile(r"\s*use\s+([\w.]+)\.\{[^}]*$")
 _CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
@@ -118,13 +121,31 @@ def _modules(analysis: Analysis, written: str) -> list[types.CompletionItem]:
     return [types.CompletionItem(label=n, kind=K.Module) for n in sorted(set(names)) if n.isidentifier()]
 
 
+def _module_names(analysis: Analysis, module: str) -> list[types.CompletionItem]:
+    """The declarations of the module a `use m.{...}` names, from its file."""
+    parts = module.split(".")
+    root, rel = (stdlib_dir(), parts[1:]) if parts[0] == "std" else (analysis.path.parent, parts)
+    path = root.joinpath(*rel[:-1], rel[-1] + ".races") if rel else None
+    if path is None or not path.is_file():
+        return []
+    try:
+        parsed, _ = parse_text(path.read_text(encoding="utf-8"), str(path), path.stem)
+    except (OSError, UnicodeDecodeError):
+        return []
+    kinds = {A.EnvDecl: K.Class, A.ComposeDecl: K.Function, A.TypeDecl: K.TypeParameter}
+    return [types.CompletionItem(label=d.name, kind=kinds[type(d)], detail=getattr(d, "doc", None))
+            for d in (parsed.decls if parsed else ()) if type(d) in kinds]
+
+
 def complete(analysis: Analysis, text: str, pos: types.Position) -> list[types.CompletionItem]:
     """Completions at `pos` of `text` (the buffer now), named from `analysis` (the last one
     that parsed: a buffer being typed rarely does)."""
     at = offset(text, pos)
-    use = _USE.match(text[text.rfind("\n", 0, at) + 1:at])
-    if use is not None:
+    line = text[text.rfind("\n", 0, at) + 1:at]
+    if (use := _USE.match(line)) is not None:
         return _modules(analysis, use.group(1))
+    if (names := _USE_NAMES.match(line)) is not None:
+        return _module_names(analysis, names.group(1))
     if analysis.scope is None:
         return []
     call = open_call(text, at)
