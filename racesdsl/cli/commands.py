@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import sys
 
-from racesdsl.cli import build, check, compose, explain, fmt, listing, new, run, selftest, serve  # noqa: F401  (register)
+from racesdsl.cli import (  # noqa: F401  (each registers its commands)
+    build,
+    check,
+    compose,
+    explain,
+    fmt,
+    listing,
+    lsp,
+    new,
+    run,
+    selftest,
+    serve,
+)
 from racesdsl.cli.app import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, app, quiet_broken_pipe
 
 __all__ = ["app", "main"]

@@ -1,0 +1,40 @@
+"""Document symbols: envs (params and inputs as children), composites and type aliases."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from racesdsl.lsp.analysis import Analysis
+from racesdsl.lsp.positions import to_range
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_type
+
+
+def _symbol(name: str, kind: types.SymbolKind, span: A.Span, name_span: A.Span, text: str,
+            detail: str | None = None, children: list[types.DocumentSymbol] | None = None) -> types.DocumentSymbol:
+    return types.DocumentSymbol(name=name, kind=kind, range=to_range(span, text),
+                                selection_range=to_range(name_span, text), detail=detail, children=children)
+
+
+def _env(decl: A.EnvDecl, text: str) -> types.DocumentSymbol:
+    children = [_symbol(p.name, types.SymbolKind.TypeParameter, p.span, p.span, text, f"param {print_type(p.type)}")
+                for p in decl.params]
+    children += [_symbol(i.name, types.SymbolKind.Field, i.span, i.span, text, f"input {print_type(i.type)}")
+                 for i in decl.inputs]
+    return _symbol(decl.name, types.SymbolKind.Class, decl.span, decl.name_span, text, decl.doc, children)
+
+
+def document_symbols(analysis: Analysis) -> list[types.DocumentSymbol]:
+    """The outline of the buffer (empty while it does not parse)."""
+    if analysis.scope is None or analysis.scope.ast is None:
+        return []
+    text, out = analysis.text, []
+    for decl in analysis.scope.ast.decls:
+        if isinstance(decl, A.EnvDecl):
+            out.append(_env(decl, text))
+        elif isinstance(decl, A.ComposeDecl):
+            out.append(_symbol(decl.name, types.SymbolKind.Function, decl.span, decl.name_span, text, decl.doc))
+        elif isinstance(decl, A.TypeDecl):
+            out.append(_symbol(decl.name, types.SymbolKind.TypeParameter, decl.span, decl.span, text,
+                               print_type(decl.type)))
+    return out
