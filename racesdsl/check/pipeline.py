@@ -6,7 +6,7 @@ in every file; only the CLI prints."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from typeguard import typechecked
@@ -25,6 +25,7 @@ class CheckResult:
     diagnostics: list[Diagnostic]
     sources: dict[str, str]
     program: Program
+    scopes: list[ModuleScope] = field(default_factory=list)  # of the files asked for: what each name binds
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -62,7 +63,7 @@ def check_paths(paths: Sequence[str | Path], search_path: Sequence[str | Path] =
         if scope.ast is not None:
             program.roots.extend(f"{scope.name}.{n}" for n, s in scope.own.items() if s.kind in ("env", "compose"))
     unique = sorted(set(diags), key=Diagnostic.sort_key)
-    return CheckResult(unique, loaded.sources, program)
+    return CheckResult(unique, loaded.sources, program, list(loaded.roots))
 
 
 @typechecked

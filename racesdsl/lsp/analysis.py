@@ -3,10 +3,8 @@
 The buffer is written to a private temporary folder under the document's own
 file name (its module name), and the document's folder is put on the search
 path, so `use` of sibling modules finds them on disk while the open buffer wins
-over the file on disk for the document itself. The passes are those of
-`racesdsl.check.pipeline.check_paths`; they are run here because features need
-the module scopes (what each name is bound to), which `check_paths` does not
-return."""
+over the file on disk for the document itself. The checker is `check_paths`,
+whose result also carries the document's module scope (what each name binds)."""
 
 from __future__ import annotations
 
@@ -14,15 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from racesdsl.check.envs import check_env
-from racesdsl.check.fusion import FusionChecker
-from racesdsl.check.resolve import ModuleScope, display_path, load, unused_import_warnings
-from racesdsl.check.typeexpr import resolve_aliases
+from racesdsl.check.pipeline import check_paths
+from racesdsl.check.resolve import ModuleScope, display_path
 from racesdsl.diagnostics import Diagnostic
 from racesdsl.errors import InputError
 from racesdsl.ir import CompositeInfo, EnvInfo, Program
 from racesdsl.resources import stdlib_dir
-from racesdsl.syntax import ast as A
 from racesdsl.syntax.ast import Span
 
 
@@ -64,30 +59,8 @@ def analyze(uri: str, path: Path, text: str, search_path: list[Path]) -> Analysi
         buffer.write_text(text, encoding="utf-8")
         display = display_path(buffer)
         try:
-            loaded = load([buffer], [path.parent, *search_path])
+            result = check_paths([buffer], [path.parent, *search_path])
         except InputError:
             return Analysis(uri, path, text, display, None, Program(), [], {})
-        diags = list(loaded.diagnostics)
-        program = Program()
-        modules = [m for m in loaded.modules if m.ast is not None]
-        for scope in modules:
-            for decl in scope.ast.decls:
-                if isinstance(decl, A.TypeDecl) and scope.own[decl.name].decl is decl:
-                    resolve_aliases(scope.own[decl.name], diags)
-        for scope in modules:
-            for decl in scope.ast.decls:
-                if isinstance(decl, A.EnvDecl) and decl.name in scope.own and scope.own[decl.name].decl is decl:
-                    env = check_env(decl, scope, diags)
-                    program.envs[env.qualname] = env
-        fusion = FusionChecker(program.envs, diags)
-        for scope in modules:
-            for decl in scope.ast.decls:
-                if isinstance(decl, A.ComposeDecl) and scope.own[decl.name].decl is decl:
-                    comp = fusion.composite(decl, scope)
-                    if comp is not None:
-                        program.composites[comp.qualname] = comp
-        for scope in modules:
-            diags.extend(unused_import_warnings(scope))
-    root = loaded.roots[0] if loaded.roots else None
-    unique = sorted(set(diags), key=Diagnostic.sort_key)
-    return Analysis(uri, path, text, display, root, program, unique, loaded.sources)
+    root = result.scopes[0] if result.scopes else None
+    return Analysis(uri, path, text, display, root, result.program, result.diagnostics, result.sources)
