@@ -16,16 +16,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from racesdsl.syntax import ast as A
-from racesdsl.syntax.printer import INDENT, print_clause, print_decl, print_type, quote_string
+from racesdsl.syntax.printer import (
+    ARITH,
+    ATOM,
+    INDENT,
+    NOT,
+    OR,
+    TEST,
+    UNARY,
+    binding_level,
+    print_clause,
+    print_decl,
+    print_type,
+    quote_string,
+)
 
 __all__ = ["WIDTH", "Layout", "render"]
 
 WIDTH = 100
 
 # Binding strength, loosest first (the printer's levels; the grammar's precedence).
-TEST, OR, AND, NOT, COMPARE, ARITH, TERM, UNARY, POWER, ATOM = range(10)
-_BINOP_LEVEL = {"+": ARITH, "-": ARITH, "*": TERM, "/": TERM, "//": TERM, "%": TERM, "**": POWER}
-_BOOLOP_LEVEL = {"or": OR, "and": AND}
 
 
 @dataclass(frozen=True)
@@ -161,20 +171,6 @@ def bracket(open_: str, items: list[Doc], close: str, trailing: bool = True) -> 
     return Group((open_, Nest((SOFT, inner, _COMMA if trailing else "")), SOFT, close))
 
 
-def _level(e: A.Expr) -> int:
-    if isinstance(e, A.IfExp):
-        return TEST
-    if isinstance(e, A.BoolOp):
-        return _BOOLOP_LEVEL[e.op]
-    if isinstance(e, A.UnaryOp):
-        return NOT if e.op == "not" else UNARY
-    if isinstance(e, A.Compare):
-        return COMPARE
-    if isinstance(e, A.BinOp):
-        return _BINOP_LEVEL[e.op]
-    return ATOM
-
-
 class Layout:
     """Documents for the nodes of one parsed file; `text` is that file's source."""
 
@@ -211,7 +207,7 @@ class Layout:
         """`e` where the grammar expects `level`; parentheses if needed or written
         (minus `own_parens` pairs that belong to the parent, as in `f(x)`)."""
         doc = self.expr(e)
-        if _level(e) < level or self._parens(e) > own_parens:
+        if binding_level(e) < level or self._parens(e) > own_parens:
             return Group(("(", Nest((SOFT, doc)), SOFT, ")"))
         return doc
 
@@ -269,12 +265,12 @@ class Layout:
 
     def _chain(self, e: A.BinOp | A.BoolOp) -> Doc:
         """`a + b - c` on one line, or broken before every operator of the chain, indented."""
-        lvl = _level(e)
+        lvl = binding_level(e)
         rest: list[Doc] = []
-        while isinstance(e, A.BinOp | A.BoolOp) and _level(e) == lvl and e.op != "**":
+        while isinstance(e, A.BinOp | A.BoolOp) and binding_level(e) == lvl and e.op != "**":
             rest.append((SPACE, f"{e.op} ", self.at(e.right, lvl + 1)))
             left = e.left
-            if not isinstance(left, A.BinOp | A.BoolOp) or _level(left) != lvl or self._parens(left):
+            if not isinstance(left, A.BinOp | A.BoolOp) or binding_level(left) != lvl or self._parens(left):
                 break
             e = left
         return Group((self.at(e.left, lvl), Nest(tuple(reversed(rest)))), lazy=True)

@@ -63,7 +63,7 @@ def _float(value: float) -> str:
 # ---------------------------------------------------------------- expressions
 
 
-def _level(e: A.Expr) -> int:
+def binding_level(e: A.Expr) -> int:
     """How tightly `e` binds once printed without parentheses."""
     if isinstance(e, A.IfExp):
         return TEST
@@ -83,7 +83,7 @@ def _level(e: A.Expr) -> int:
 def _at(e: A.Expr, level: int) -> str:
     """Print `e` where the grammar expects at least `level`, adding parentheses if needed."""
     text = print_expr(e)
-    return f"({text})" if _level(e) < level else text
+    return f"({text})" if binding_level(e) < level else text
 
 
 def _join(items: list[str]) -> str:
