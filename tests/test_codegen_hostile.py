@@ -7,7 +7,6 @@ import ast
 import importlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,22 +59,6 @@ def make_spec(**fields: str) -> str:
     for key, value in {**PLAIN, **fields}.items():
         text = text.replace(key, value)
     return text
-
-
-@pytest.fixture
-def importer(tmp_path: Path) -> Iterator[Path]:
-    """A folder on sys.path for compiled packages; they are forgotten afterwards."""
-    out = tmp_path / "build"
-    out.mkdir()
-    sys.path.insert(0, str(out))
-    before = set(sys.modules)
-    try:
-        yield out
-    finally:
-        sys.path.remove(str(out))
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
-        importlib.invalidate_caches()
 
 
 def compile_and_import(paths: list[Path], out: Path, package: str):

@@ -6,8 +6,7 @@ and what `check` accepts then loads, samples, compiles and imports. Before the l
 from __future__ import annotations
 
 import importlib
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,21 +52,6 @@ BUILDERS: dict[str, Callable[[int], str]] = {
     "composition": lambda d: "use std.lists.{sort_list}\ncompose c = "
                              + nest(d, "seq(sort_list, ", "sort_list", ")") + "\n",
 }
-
-
-@pytest.fixture
-def importer(tmp_path: Path) -> Iterator[Path]:
-    out = tmp_path / "build"
-    out.mkdir()
-    sys.path.insert(0, str(out))
-    before = set(sys.modules)
-    try:
-        yield out
-    finally:
-        sys.path.remove(str(out))
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
-        importlib.invalidate_caches()
 
 
 @pytest.mark.parametrize("depth", [MAX_EXPR_DEPTH - 1, MAX_EXPR_DEPTH])
