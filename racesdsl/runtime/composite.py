@@ -26,6 +26,7 @@ from racesdsl.runtime.env import (
     ParamSpec,
     _Compiled,
 )
+from racesdsl.runtime.levels import params_at_level
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score, error_score
@@ -98,6 +99,7 @@ class Composite:
     reward: str = "prefix"
     distractors: list[Stage] = field(default_factory=list)
     _verifiers: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _lazy: dict[str, Any] = field(default_factory=dict, repr=False)  # per-composite caches (level maps, plans)
     pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
 
     @property
@@ -209,10 +211,8 @@ class Composite:
 
     def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:
         """One instance, a pure function of (composite, seed, knobs); `level` in [0, 1]
-        sets every knob not given by name (racesdsl.curriculum.params_at_level)."""
+        sets every knob not given by name (runtime.levels.params_at_level)."""
         if level is not None:
-            from racesdsl.curriculum.difficulty import params_at_level
-
             params = params_at_level(self, level, **params)
         knobs = self.resolve_params(params)
         run, prompt, answer, extra, _, iid = self._sample_run(seed, knobs)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for
+from racesdsl.runtime.levels import params_at_level
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
@@ -225,14 +226,12 @@ class Environment:
 
     def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:
         """One instance, a pure function of (env, seed, params); `level` in [0, 1] sets every
-        param not given by name (racesdsl.curriculum.params_at_level)."""
+        param not given by name (runtime.levels.params_at_level)."""
         if level is not None:
             if any(p.name == "level" for p in self.params):  # a param named `level` keeps its meaning
                 params["level"] = level
             else:
-                from racesdsl.curriculum.difficulty import params_at_level
-
-                params = params_at_level(self, level, **params)
+                    params = params_at_level(self, level, **params)
         if params:
             values = self.resolve_params(params)
             comp = self._compiled(values)
