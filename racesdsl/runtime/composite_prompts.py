@@ -10,13 +10,12 @@ import json
 import random
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from racesdsl.runtime.answers import _a
-from racesdsl.runtime.composite import (
+from racesdsl.runtime.composite_run import (
     LABELS,
     MAX_TAG_SCAN,
-    Composite,
     _output_type,
     _Run,
     infer_lengths,
@@ -28,6 +27,9 @@ from racesdsl.runtime.score import Score, clip
 from racesdsl.runtime.templates import Symbol
 from racesdsl.runtime.types import TType
 from racesdsl.runtime.verifiers import make_verifier
+
+if TYPE_CHECKING:
+    from racesdsl.runtime.composite import Composite
 
 
 def _sentence(text: str) -> str:
@@ -56,7 +58,9 @@ def _task(run: _Run) -> str:
     return f"Do these steps in order and keep the last result: {steps}"
 
 
-def _tag_list(prefix: str, types: list[TType]) -> str:
+@lru_cache(maxsize=1024)
+def _tag_list(prefix: str, types: tuple[TType, ...]) -> str:
+    """The answer-format part of a seq/par prompt: the same for every instance of given types."""
     return ", ".join(f"<{prefix}{i}>...</{prefix}{i}> ({_a(t, False, 'JSON ')})" for i, t in enumerate(types, 1))
 
 
@@ -72,12 +76,12 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     if comp.op == "seq":
         lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
-                  "each in its own tag: " + _tag_list("step", types) + ".")
+                  "each in its own tag: " + _tag_list("step", tuple(types)) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "par":
         lines = [f"Part {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve each of these independent tasks.\n" + "\n".join(lines) + "\n\nGive each part's answer "
-                  "in its own tag: " + _tag_list("part", types) + ".")
+                  "in its own tag: " + _tag_list("part", tuple(types)) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "sort":
         return _describe_sort(kids, types, rng)
@@ -166,7 +170,8 @@ def _stage_score(run: _Run, block: str | None, reference: Any) -> Score:
         return Score(0.0, "missing")
     text = f"<answer>{block}</answer>"
     if isinstance(run.env, Environment):
-        return stage_verifier(run.env, run.params)(text, reference, run.inputs, run.params)
+        comp = run.compiled if run.compiled is not None else run.env._compiled(run.params)
+        return stage_verifier(run.env, comp)(text, reference, run.inputs, run.params)
     return _exact_verifier(_output_type(run))(text, reference, {}, {})
 
 
@@ -179,7 +184,7 @@ def _exact_verifier(t: TType) -> Callable[[str, Any, dict, dict], Score]:
 def score(comp: Composite, inst: Instance, completion: str) -> Score:
     if not isinstance(completion, str):
         return Score(0.0, "the completion is not text")
-    run, _ = _rebuild(comp, inst)
+    run, _ = comp.run_of(inst)
     kids = run.children
     if comp.op == "preset":
         kid = kids[0]
@@ -209,7 +214,7 @@ def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
     plan, why = parser_for_labels(block)
     if why:
         return Score(0.0, why)
-    run, pool = _rebuild(comp, inst)
+    run, pool = comp.run_of(inst)
     if len(set(plan)) != len(plan):
         return Score(0.0, "a step is used more than once")
     current = inst.input["start"]
@@ -260,17 +265,6 @@ def _apply(run: _Run, value: Any) -> tuple[Any, str | None]:
         return env._solve({n: inputs[n] for n in env.input_names}, params, comp, -1), None
     except Exception as exc:  # any failure of a proposed step scores 0 with a reason
         return None, f"fails on that value ({type(exc).__name__})"
-
-
-def _rebuild(comp: Composite, inst: Instance) -> tuple[_Run, dict[str, _Run]]:
-    """Re-run the instance (deterministic per seed and knobs); cached for repeated rollouts."""
-    cache = comp._verifiers
-    key = ("run", inst.id)
-    if key not in cache:
-        run, _, _, _, pool, _ = comp._sample_run(inst.seed, inst.params)
-        cache.clear()
-        cache[key] = (run, pool)
-    return cache[key]
 
 
 def render(comp: Composite, answer: Any) -> str:

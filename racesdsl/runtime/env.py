@@ -104,6 +104,7 @@ class _Compiled:
     canonical_output: Callable[[Any], Any]
     id_prefix: bytes = b""  # the env and params parts of every instance's identity digest
     id_suffix: bytes = b""
+    tag_verifier: Callable[[str, Any, dict, dict], Score] | None = None  # as a composite's stage (built on use)
 
 
 @dataclass(eq=False)
