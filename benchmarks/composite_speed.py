@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -37,15 +38,23 @@ LIST = "a JSON list of integers"
 INT = "an integer"
 
 
-def rate(fn: Callable[[int], object], n: int = N, repeat: int = 3) -> float:
-    """Best-of-`repeat` calls per second of fn(i) for i in range(n)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for i in range(n):
-            fn(i)
-        best = min(best, time.perf_counter() - start)
-    return n / best
+ROUNDS = 3 if QUICK else 7
+
+
+def _once(fn: Callable[[int], object], n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return n / (time.perf_counter() - start)
+
+
+def paired(ours: Callable[[int], object], plain: Callable[[int], object], n: int = N) -> tuple[float, float, float]:
+    """Median rates of both, and the median of the per-round ratios: the two run in
+    interleaved rounds, so load from other processes hits both alike."""
+    rates = [(_once(ours, n), _once(plain, n)) for _ in range(ROUNDS)]
+    ratios = sorted(a / b for a, b in rates)
+    return (statistics.median(a for a, _ in rates), statistics.median(b for _, b in rates),
+            ratios[len(ratios) // 2])
 
 
 # ---------------------------------------------------------------- plain Python
@@ -151,13 +160,12 @@ def bench(label: str, comp, plain_sample: Callable, plain_verify: Callable) -> N
     p_wrong = [comp.render_answer(_wrong(a)) for _, a in plain]
     assert plain_verify(p_right[0], plain[0][1]) == 1.0 and plain_verify(p_wrong[0], plain[0][1]) < 1.0
 
-    ours_s = rate(lambda i: comp.sample(i))
-    plain_s = rate(plain_sample)
-    ours_v = rate(lambda i: comp.verify(insts[i], rights[i] if i % 2 else wrongs[i]))
-    plain_v = rate(lambda i: plain_verify(p_right[i] if i % 2 else p_wrong[i], plain[i][1]))
+    ours_s, plain_s, ratio_s = paired(lambda i: comp.sample(i), plain_sample)
+    ours_v, plain_v, ratio_v = paired(lambda i: comp.verify(insts[i], rights[i] if i % 2 else wrongs[i]),
+                                      lambda i: plain_verify(p_right[i] if i % 2 else p_wrong[i], plain[i][1]))
     print(f"\n{label}")
-    print(f"  sampling   racesdsl {ours_s:>10,.0f}/s   plain {plain_s:>10,.0f}/s   ratio {ours_s / plain_s:5.2f}x")
-    print(f"  verifying  racesdsl {ours_v:>10,.0f}/s   plain {plain_v:>10,.0f}/s   ratio {ours_v / plain_v:5.2f}x"
+    print(f"  sampling   racesdsl {ours_s:>10,.0f}/s   plain {plain_s:>10,.0f}/s   ratio {ratio_s:5.2f}x")
+    print(f"  verifying  racesdsl {ours_v:>10,.0f}/s   plain {plain_v:>10,.0f}/s   ratio {ratio_v:5.2f}x"
           "   (a new instance every call)")
 
 
@@ -168,7 +176,7 @@ def main() -> None:
         spec = Path(tmp) / "bench_composites.races"
         spec.write_text(SPEC, encoding="utf-8")
         program = racesdsl.load(spec)
-    print(f"racesdsl composite speed ({N:,} instances per measurement; best of 3)")
+    print(f"racesdsl composite speed ({N:,} instances per measurement; medians of {ROUNDS} interleaved rounds)")
     bench("seq(sort_list(n=3..12), take_first(k=3), total)", program.get("top3_sum"), plain_seq,
           lambda c, a: plain_verify_parts(c, a, "step", True))
     bench("par(sort_list, gcd2, total)", program.get("three_parts"), plain_par,

@@ -199,9 +199,10 @@ class Composite:
             output = tuple(c.output for c in children)
             out_type = TTuple(tuple(_output_type(c) for c in children))
         else:
-            value, words = incoming, source
+            value, words, in_type = incoming, source, None
             for step, stage in enumerate(self.stages, 1):
-                run = _run_stage(stage, rng, subs[step - 1], value, words, depth + 1, tags[step - 1], seed)
+                run = _run_stage(stage, rng, subs[step - 1], value, words, depth + 1, tags[step - 1], seed, in_type)
+                in_type = run.out_type
                 children.append(run)
                 if depth == 0:
                     words = f"the {_noun(_output_type(run))} you obtained in step {step}"

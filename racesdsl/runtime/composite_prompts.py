@@ -58,10 +58,21 @@ def _task(run: _Run) -> str:
     return f"Do these steps in order and keep the last result: {steps}"
 
 
-@lru_cache(maxsize=1024)
-def _tag_list(prefix: str, types: tuple[TType, ...]) -> str:
-    """The answer-format part of a seq/par prompt: the same for every instance of given types."""
+def _tag_list(prefix: str, types: list[TType]) -> str:
     return ", ".join(f"<{prefix}{i}>...</{prefix}{i}> ({_a(t, False, 'JSON ')})" for i, t in enumerate(types, 1))
+
+
+def _tags_for(comp: Composite, prefix: str, types: list[TType]) -> str:
+    """`_tag_list`, once per composite and output types: the types are the compiled stages'
+    own objects, so they are told apart by identity (held by the entry, so ids stay theirs)."""
+    cache = comp._lazy.setdefault("tag_lists", {})
+    key = (prefix, *map(id, types))
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) >= 1024:
+            cache.clear()
+        hit = cache[key] = (tuple(types), _tag_list(prefix, types))
+    return hit[1]
 
 
 def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, dict[str, Any], dict[str, _Run]]:
@@ -76,12 +87,12 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     if comp.op == "seq":
         lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
-                  "each in its own tag: " + _tag_list("step", tuple(types)) + ".")
+                  "each in its own tag: " + _tags_for(comp, "step", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "par":
         lines = [f"Part {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve each of these independent tasks.\n" + "\n".join(lines) + "\n\nGive each part's answer "
-                  "in its own tag: " + _tag_list("part", tuple(types)) + ".")
+                  "in its own tag: " + _tags_for(comp, "part", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "sort":
         return _describe_sort(kids, types, rng)

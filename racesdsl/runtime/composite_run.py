@@ -14,7 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from racesdsl.runtime.env import MAX_TRIES, Environment, ParamError, _Compiled
 from racesdsl.runtime.score import Score
-from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
+from racesdsl.runtime.types import (
+    TBool,
+    TEnum,
+    TFloat,
+    TInt,
+    TList,
+    TRecord,
+    TSet,
+    TStr,
+    TTuple,
+    TType,
+    mismatch,
+)
 from racesdsl.runtime.values import to_json_value
 from racesdsl.runtime.verifiers import make_verifier
 
@@ -43,9 +55,11 @@ class Stage:
     prefix: str | None = None  # a named composite's knobs appear in ours as `prefix.knob`
     # params -> (resolved params, compiled, param values in order): see `_resolved`
     _memo: dict[tuple, tuple] = field(default_factory=dict, repr=False)
+    # (incoming type, compiled) -> whether every value of that type fits the fed input: see `_proved`
+    _proofs: dict[tuple[int, int], tuple] = field(default_factory=dict, repr=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Run:
     """What one stage produced for one instance."""
 
@@ -91,7 +105,10 @@ def _output_type(run: _Run) -> TType:
 
 
 def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incoming: Any,
-               source: str | None, depth: int = 1, tag: str = "", seed: int = -1) -> _Run:
+               source: str | None, depth: int = 1, tag: str = "", seed: int = -1,
+               in_type: TType | None = None) -> _Run:
+    """Run one stage on the value it is fed (`in_type`, when known, is the type that value
+    was checked against as the previous stage's output)."""
     env = stage.env
     if not isinstance(env, Environment):
         run = env._run(rng, params, incoming, source, depth, tag, seed)
@@ -106,7 +123,8 @@ def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incomin
             params = dict(params)
             infer_lengths(stage, params, fed)
     values, comp, param_values = _resolved(stage, env, params)
-    inputs = _draw_rest(env, rng, values, comp, fed, param_values, seed)
+    trusted = len(fed) == 1 and in_type is not None and _proved(stage, in_type, comp, next(iter(fed)))
+    inputs = _draw_rest(env, rng, values, comp, {} if trusted else fed, param_values, seed, fed if trusted else None)
     output = env._solve(inputs, values, comp, seed)
     return _Run(stage.label, env, values, inputs, bound, output, stage=stage, tag=tag,
                 out_type=comp.types.output, compiled=comp)
@@ -127,6 +145,32 @@ def _resolved(stage: Stage, env: Environment, params: dict[str, Any]) -> tuple:
             stage._memo.clear()
         stage._memo[key] = hit
     return hit
+
+
+def _proved(stage: Stage, in_type: TType, comp: _Compiled, name: str) -> bool:
+    """Whether every value of `in_type` inhabits input `name` at these params, so a value
+    already checked against `in_type` needs no second check (decided once per type pair:
+    a subtype of the same kinds all the way down, so no int-for-float or Any loophole)."""
+    key = (id(in_type), id(comp))
+    hit = stage._proofs.get(key)
+    if hit is None or hit[0] is not in_type or hit[1] is not comp:
+        target = comp.types.inputs[name]
+        if len(stage._proofs) >= MAX_MEMO:
+            stage._proofs.clear()
+        hit = stage._proofs[key] = (in_type, comp, mismatch(in_type, target) is None and
+                                    _kinds(in_type) == _kinds(target))
+    return hit[2]
+
+
+def _kinds(t: TType) -> Any:
+    """The shape of a type, ranges left out: which kind sits where."""
+    if isinstance(t, TList | TSet):
+        return type(t), _kinds(t.elem)
+    if isinstance(t, TTuple):
+        return TTuple, tuple(_kinds(x) for x in t.items)
+    if isinstance(t, TRecord):
+        return TRecord, tuple((n, _kinds(ft)) for n, ft in t.fields)
+    return type(t)
 
 
 def infer_lengths(stage: Stage, params: dict[str, Any], fed: Mapping[str, Any]) -> None:
@@ -152,14 +196,18 @@ def _destructure(env: Environment, port: str | None, value: Any) -> dict[str, An
 
 
 def _draw_rest(env: Environment, rng: random.Random, params: dict[str, Any], comp: _Compiled,
-               fed: dict[str, Any], param_values: list[Any], seed: int) -> dict[str, Any]:
-    """Draw the unfed inputs until every `where` holds; fed inputs are fixed."""
+               fed: dict[str, Any], param_values: list[Any], seed: int,
+               trusted: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Draw the unfed inputs until every `where` holds; fed inputs are fixed (`trusted` ones
+    are known to fit their input's type: see `_proved`)."""
     names = env.input_names
-    unfed = len(fed) < len(names)
+    unfed = len(fed) + len(trusted or ()) < len(names)
     checks = comp.input_checks
     for _ in range(MAX_TRIES if unfed else 1):
         # A custom sampler draws every input; the fed ones are then replaced.
         inputs = env._draw_once(rng, params, comp, seed) if unfed else {}
+        if trusted:
+            inputs.update(trusted)
         if fed:
             inputs.update(fed)
             for name in fed:

@@ -105,6 +105,7 @@ class _Compiled:
     id_prefix: bytes = b""  # the env and params parts of every instance's identity digest
     id_suffix: bytes = b""
     tag_verifier: Callable[[str, Any, dict, dict], Score] | None = None  # as a composite's stage (built on use)
+    param_values: tuple = ()  # the params in declaration order, as expression solvers take them
 
 
 @dataclass(eq=False)
@@ -217,7 +218,8 @@ class Environment:
                           python_fn=self._get("verify")),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
-            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode())
+            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
+            param_values=tuple(params[p.name] for p in self.params))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
         self._cache[key] = compiled
@@ -310,8 +312,7 @@ class Environment:
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
         try:
             if self.solve_ref is None:  # compiled expressions take inputs then params, positionally
-                get_inputs, get_params = self._getters()
-                answer = self.solve_fn(*get_inputs(inputs), *get_params(params))
+                answer = self.solve_fn(*self._getters()[0](inputs), *comp.param_values)
             else:
                 fn, takes = self._get("solve")
                 answer = fn(**inputs, **{p: params[p] for p in takes})
