@@ -41,7 +41,6 @@ from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score, error_score
 from racesdsl.runtime.seeds import identity_parts, params_key
 from racesdsl.runtime.template_limits import TemplateError
-from racesdsl.runtime.types import TTuple
 from racesdsl.runtime.values import SamplingError
 
 __all__ = ["LABELS", "MAX_TAG_SCAN", "Composite", "Stage", "_Run", "to_json"]
@@ -77,7 +76,10 @@ class Composite:
 
     @property
     def name(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1]
+        name = self._lazy.get("name")
+        if name is None:
+            name = self._lazy["name"] = self.qualname.rsplit(".", 1)[-1]
+        return name
 
     def __reduce__(self) -> tuple:
         """Pickled by reference, as environments are (runtime.pickling)."""
@@ -185,10 +187,13 @@ class Composite:
         under `path`, its own label (see `_tag`). A nested `sort` draws the order it lists
         its steps in here, so the words that name a step use the label it is shown with."""
         count = len(self.stages)
-        shown = list(range(count))
         if self.op == "sort" and depth > 0:
+            shown = list(range(count))
             rng.shuffle(shown)
-        tags = [""] * count if depth == 0 else [_tag(path, shown.index(i), self.op) for i in range(count)]
+            tags = [_tag(path, shown.index(i), self.op) for i in range(count)]
+        else:
+            shown = None
+            tags = [""] * count if depth == 0 else [_tag(path, i, self.op) for i in range(count)]
         subs = self._subs(knobs)
         children: list[_Run] = []
         if self.op == "par":
@@ -197,22 +202,24 @@ class Composite:
                 words = None if incoming is None else f"item {i + 1} of {source}"
                 children.append(_run_stage(stage, rng, subs[i], value, words, depth + 1, tags[i], seed))
             output = tuple(c.output for c in children)
-            out_type = TTuple(tuple(_output_type(c) for c in children))
+            out_type = None  # a tuple of the parts' types, built by `_output_type` if it is asked for
         else:
             value, words, in_type = incoming, source, None
             for step, stage in enumerate(self.stages, 1):
                 run = _run_stage(stage, rng, subs[step - 1], value, words, depth + 1, tags[step - 1], seed, in_type)
-                in_type = run.out_type
                 children.append(run)
+                in_type = _output_type(run)
                 if depth == 0:
-                    words = f"the {_noun(_output_type(run))} you obtained in step {step}"
+                    words = f"the {_noun(in_type)} you obtained in step {step}"
                 elif self.op == "sort":
                     words = f"the result of ({run.tag})"
                 else:
-                    words = f"the {_noun(_output_type(run))} you obtained in ({run.tag})"
+                    words = f"the {_noun(in_type)} you obtained in ({run.tag})"
                 value = run.output
             output = value
-            out_type = _output_type(children[-1])
+            out_type = in_type
+        if shown is None:
+            shown = list(range(count))
         return _Run(self.name, self, dict(knobs), {}, {}, output, children, shown=shown, out_type=out_type)
 
     def _chain(self, seed: int, knobs: Mapping[str, Any]) -> tuple[_Run, random.Random, str]:

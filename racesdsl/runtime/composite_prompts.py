@@ -42,9 +42,9 @@ def _task(run: _Run) -> str:
     """One stage as words; a nested composite becomes one step with labelled sub-steps:
     in order for a `seq` or a `par`, in the order its run drew for a `sort`."""
     if isinstance(run.env, Environment):
-        values = dict(run.params)
-        values.update(run.inputs)
-        values.update({n: Symbol(words) for n, words in run.bound.items()})
+        values = {**run.params, **run.inputs}
+        for n, words in run.bound.items():
+            values[n] = Symbol(words)
         return _sentence(run.env.render_step(values))
     if run.env.op == "preset":
         return _task(run.children[0])
@@ -63,15 +63,18 @@ def _tag_list(prefix: str, types: list[TType]) -> str:
 
 
 def _tags_for(comp: Composite, prefix: str, types: list[TType]) -> str:
-    """`_tag_list`, once per composite and output types: the types are the compiled stages'
-    own objects, so they are told apart by identity (held by the entry, so ids stay theirs)."""
+    """The fixed answer-format text of a prompt, once per composite and output types:
+    `_tag_list` for seq/par (prefix `step`/`part`), the final answer's words for `sort`.
+    The types are the compiled stages' own objects, so they are told apart by identity
+    (the entry holds them, so their ids cannot be reused while it lives)."""
     cache = comp._lazy.setdefault("tag_lists", {})
     key = (prefix, *map(id, types))
     hit = cache.get(key)
     if hit is None:
         if len(cache) >= 1024:
             cache.clear()
-        hit = cache[key] = (tuple(types), _tag_list(prefix, types))
+        text = _a(types[-1], False, "JSON ") if prefix == "answer" else _tag_list(prefix, types)
+        hit = cache[key] = (tuple(types), text)
     return hit[1]
 
 
@@ -95,7 +98,7 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
                   "in its own tag: " + _tags_for(comp, "part", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "sort":
-        return _describe_sort(kids, types, rng)
+        return _describe_sort(kids, _tags_for(comp, "answer", types[-1:]), rng)
     return _describe_select(comp, run, rng)
 
 
@@ -111,7 +114,7 @@ def _rebind(run: _Run, words: str) -> None:
         _rebind(run.children[0], words)
 
 
-def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> tuple[str, Any, dict, dict]:
+def _describe_sort(kids: list[_Run], final: str, rng: random.Random) -> tuple[str, Any, dict, dict]:
     order = list(range(len(kids)))
     rng.shuffle(order)
     label = {step: LABELS[pos] for pos, step in enumerate(order)}
@@ -123,7 +126,7 @@ def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> 
         lines.append(f"Step {label[step]}: {_task(run)}")
     prompt = ("The steps of a task are listed below in shuffled order. Each step that uses an earlier result "
               "names the step it comes from. Work out the order, carry out the steps and give the final "
-              "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {_a(types[-1], False, 'JSON ')} "
+              "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {final} "
               "inside <answer></answer>.")
     return prompt, kids[-1].output, {"order": [label[s] for s in range(len(kids))]}, {}
 
