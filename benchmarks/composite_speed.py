@@ -5,7 +5,10 @@ Prints, in one run, for each operator (depth 3: three base envs):
   - verifying with a new instance every call (as in RL: each rollout's
     instance is fresh), correct and wrong completions alternating;
 side by side with a hand-written plain-Python chain doing the same work (one
-random.Random, f-strings, rfind + json.loads per tag). Ratios are what to read.
+random.Random, f-strings, rfind + json.loads per tag) and, when reasoning-gym
+is installed (`pip install -e '.[bench]'`), its `composite` dataset (a weighted
+mixture of `number_sorting` and `gcd`, not a chain: one task per item).
+Ratios are what to read.
 
     python benchmarks/composite_speed.py [--quick]
 """
@@ -169,6 +172,20 @@ def bench(label: str, comp, plain_sample: Callable, plain_verify: Callable) -> N
           "   (a new instance every call)")
 
 
+def reasoning_gym_composite(ours: Callable[[int], object]) -> None:
+    try:
+        import reasoning_gym
+        from reasoning_gym.composite import DatasetSpec
+    except ImportError:
+        print("\nreasoning-gym: not installed (pip install -e '.[bench]') - skipped")
+        return
+    specs = [DatasetSpec("number_sorting", 1.0, {}), DatasetSpec("gcd", 1.0, {})]
+    data = reasoning_gym.create_dataset("composite", size=N, seed=1, datasets=specs)
+    ours_s, rg_s, ratio = paired(ours, lambda i: data[i])
+    print(f"\nreasoning-gym composite (number_sorting + gcd mixture): sampling {rg_s:,.0f}/s; "
+          f"racesdsl's seq {ours_s:,.0f}/s, ratio {ratio:.2f}x")
+
+
 def main() -> None:
     import racesdsl
 
@@ -177,12 +194,14 @@ def main() -> None:
         spec.write_text(SPEC, encoding="utf-8")
         program = racesdsl.load(spec)
     print(f"racesdsl composite speed ({N:,} instances per measurement; medians of {ROUNDS} interleaved rounds)")
-    bench("seq(sort_list(n=3..12), take_first(k=3), total)", program.get("top3_sum"), plain_seq,
+    seq = program.get("top3_sum")
+    bench("seq(sort_list(n=3..12), take_first(k=3), total)", seq, plain_seq,
           lambda c, a: plain_verify_parts(c, a, "step", True))
     bench("par(sort_list, gcd2, total)", program.get("three_parts"), plain_par,
           lambda c, a: plain_verify_parts(c, a, "part", False))
     bench("sort(sort_list(n=3..12), take_first(k=3), total)", program.get("top3_shuffled"), plain_sort,
           plain_verify_answer)
+    reasoning_gym_composite(lambda i: seq.sample(i))
 
 
 if __name__ == "__main__":
