@@ -26,9 +26,12 @@ from racesdsl.runtime.composite_run import (
     MAX_MEMO,
     MAX_TAG_SCAN,
     Stage,
+    _draw_rest,
     _noun,
     _output_type,
+    _proved,
     _Redraw,
+    _resolved,
     _Run,
     _run_stage,
     _tag,
@@ -222,14 +225,55 @@ class Composite:
             shown = list(range(count))
         return _Run(self.name, self, dict(knobs), {}, {}, output, children, shown=shown, out_type=out_type)
 
+    def _plan(self, knobs: Mapping[str, Any]) -> list[tuple] | None:
+        """A straight-line form of an outermost chain (`seq`, `sort`, `select`) of base envs,
+        each later one fed through one input and with no length taken from the value it is
+        fed: every stage's params, compiled form, words and whether its fed value needs a
+        check are then fixed by the knobs. None for any other shape (`_run` does the rest).
+        It draws and solves exactly as `_run` does, in the same order."""
+        cache = self._lazy.setdefault("plans", {})
+        key = tuple(knobs.items())
+        if key in cache:
+            return cache[key]
+        plan: list[tuple] | None = []
+        subs = self._subs(knobs)
+        prev = None
+        for step, stage in enumerate(self.stages):
+            env = stage.env
+            if self.op == "par" or isinstance(env, Composite) or (step and (
+                    stage.length_params or (stage.port is None and len(env.input_names) != 1))):
+                plan = None
+                break
+            try:
+                values, comp, param_values = _resolved(stage, env, subs[step])
+            except _Redraw:  # params no draw can fix: `_run` reports them as it always has
+                plan = None
+                break
+            if prev is None:
+                fed_name, words, trusted = None, None, False
+            else:
+                fed_name = stage.port or env.input_names[0]
+                words = f"the {_noun(prev.types.output)} you obtained in step {step}"
+                trusted = _proved(stage, prev.types.output, comp, fed_name)
+            direct = trusted and len(env.input_names) == 1 and not env.wheres
+            plan.append((stage, env, values, comp, param_values, fed_name, words, trusted, direct))
+            prev = comp
+        if len(cache) >= MAX_MEMO:
+            cache.clear()
+        cache[key] = plan
+        return plan
+
     def _chain(self, seed: int, knobs: Mapping[str, Any]) -> tuple[_Run, random.Random, str]:
         """The run of instance `seed` (the stages only, no prompt), the generator as it is
         left after it (the prompt draws from it next) and the instance's id."""
         rng_seed, iid = self._identity(seed, knobs)
         rng = new_rng(rng_seed)
+        plan = self._plan(knobs)
         for _ in range(MAX_TRIES):
             try:
-                return self._run(rng, knobs, None, None, seed=seed), rng, iid
+                run = self._run(rng, knobs, None, None, seed=seed) if plan is None else \
+                    _run_plan(self, plan, rng, knobs, seed)
+                return run, rng, iid
             except _Redraw:
                 continue
         raise SamplingError(f"{self.name}: no chain satisfied every stage's `where` in {MAX_TRIES} tries "
@@ -287,3 +331,20 @@ class Composite:
     def render_answer(self, answer: Any, **params: Any) -> str:
         return render(self, answer)
 
+
+def _run_plan(comp: Composite, plan: list[tuple], rng: random.Random, knobs: Mapping[str, Any], seed: int) -> _Run:
+    """`Composite._run` of an outermost chain, along its plan (see `Composite._plan`)."""
+    children: list[_Run] = []
+    value = None
+    for stage, env, values, compiled, param_values, fed_name, words, trusted, direct in plan:
+        if fed_name is None:
+            inputs, bound = _draw_rest(env, rng, values, compiled, {}, param_values, seed), {}
+        else:
+            fed, bound = {fed_name: value}, {fed_name: words}
+            inputs = fed if direct else _draw_rest(env, rng, values, compiled, {} if trusted else fed, param_values,
+                                                   seed, fed if trusted else None)
+        value = env._solve(inputs, values, compiled, seed)
+        children.append(_Run(stage.label, env, values, inputs, bound, value, [], stage, "", None,
+                             compiled.types.output, compiled))
+    return _Run(comp.name, comp, dict(knobs), {}, {}, value, children, shown=list(range(len(children))),
+                out_type=children[-1].out_type)

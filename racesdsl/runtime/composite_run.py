@@ -124,7 +124,11 @@ def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incomin
             infer_lengths(stage, params, fed)
     values, comp, param_values = _resolved(stage, env, params)
     trusted = len(fed) == 1 and in_type is not None and _proved(stage, in_type, comp, next(iter(fed)))
-    inputs = _draw_rest(env, rng, values, comp, {} if trusted else fed, param_values, seed, fed if trusted else None)
+    if trusted and len(env.input_names) == 1 and not env.wheres:  # nothing to draw, nothing to check
+        inputs = fed
+    else:
+        inputs = _draw_rest(env, rng, values, comp, {} if trusted else fed, param_values, seed,
+                            fed if trusted else None)
     output = env._solve(inputs, values, comp, seed)
     return _Run(stage.label, env, values, inputs, bound, output, stage=stage, tag=tag,
                 out_type=comp.types.output, compiled=comp)
