@@ -226,10 +226,11 @@ class Composite:
         return _Run(self.name, self, dict(knobs), {}, {}, output, children, shown=shown, out_type=out_type)
 
     def _plan(self, knobs: Mapping[str, Any]) -> list[tuple] | None:
-        """A straight-line form of an outermost chain (`seq`, `sort`, `select`) of base envs,
-        each later one fed through one input and with no length taken from the value it is
-        fed: every stage's params, compiled form, words and whether its fed value needs a
-        check are then fixed by the knobs. None for any other shape (`_run` does the rest).
+        """A straight-line form of an outermost composite of base envs: a `par`, or a chain
+        (`seq`, `sort`, `select`) whose later stages are fed through one input and take no
+        length from the value they are fed. Every stage's params, compiled form, words and
+        whether its fed value needs a check are then fixed by the knobs. None for any other
+        shape (`_run` does the rest).
         It draws and solves exactly as `_run` does, in the same order."""
         cache = self._lazy.setdefault("plans", {})
         key = tuple(knobs.items())
@@ -240,7 +241,7 @@ class Composite:
         prev = None
         for step, stage in enumerate(self.stages):
             env = stage.env
-            if self.op == "par" or isinstance(env, Composite) or (step and (
+            if isinstance(env, Composite) or (step and self.op != "par" and (
                     stage.length_params or (stage.port is None and len(env.input_names) != 1))):
                 plan = None
                 break
@@ -249,7 +250,7 @@ class Composite:
             except _Redraw:  # params no draw can fix: `_run` reports them as it always has
                 plan = None
                 break
-            if prev is None:
+            if prev is None or self.op == "par":  # a first stage, or an outermost par's part: all drawn
                 fed_name, words, trusted = None, None, False
             else:
                 fed_name = stage.port or env.input_names[0]
@@ -333,7 +334,7 @@ class Composite:
 
 
 def _run_plan(comp: Composite, plan: list[tuple], rng: random.Random, knobs: Mapping[str, Any], seed: int) -> _Run:
-    """`Composite._run` of an outermost chain, along its plan (see `Composite._plan`)."""
+    """`Composite._run` of an outermost composite, along its plan (see `Composite._plan`)."""
     children: list[_Run] = []
     value = None
     for stage, env, values, compiled, param_values, fed_name, words, trusted, direct in plan:
@@ -346,5 +347,8 @@ def _run_plan(comp: Composite, plan: list[tuple], rng: random.Random, knobs: Map
         value = env._solve(inputs, values, compiled, seed)
         children.append(_Run(stage.label, env, values, inputs, bound, value, [], stage, "", None,
                              compiled.types.output, compiled))
+    if comp.op == "par":  # its type, a tuple of the parts' types, is built by `_output_type` if asked for
+        return _Run(comp.name, comp, dict(knobs), {}, {}, tuple(c.output for c in children), children,
+                    shown=list(range(len(children))))
     return _Run(comp.name, comp, dict(knobs), {}, {}, value, children, shown=list(range(len(children))),
                 out_type=children[-1].out_type)
