@@ -8,7 +8,12 @@ times `check_paths` in-process and `racesdsl check` in a subprocess.
 A benchmark of broken input would measure the wrong thing, so the script
 exits 1 when the generated specs produce any error.
 
-    python benchmarks/check_speed.py [--keep DIR]
+`--scale K` multiplies the set (K x 300 envs, K x 1,000 compositions, K x 10
+modules of each kind, so files keep their size); `--linearity` checks the
+base set and the 10x set in one run and prints the time ratio (linear is
+10x; the target is at most 11x).
+
+    python benchmarks/check_speed.py [--keep DIR] [--scale K] [--linearity]
 """
 
 from __future__ import annotations
@@ -193,12 +198,13 @@ def legal_chain(rng: random.Random, envs: list[Env], successors: dict[str, list[
     return chain
 
 
-def generate(root: Path, seed: int = SEED) -> tuple[int, int]:
-    """Write the spec set under `root`; returns (envs, compositions) written."""
+def generate(root: Path, seed: int = SEED, scale: int = 1) -> tuple[int, int]:
+    """Write the spec set under `root` (`scale` times the base size); returns
+    (envs, compositions) written."""
     rng = random.Random(seed)
     envs: list[Env] = []
     per_module = N_ENVS // ENV_MODULES
-    for m in range(ENV_MODULES):
+    for m in range(ENV_MODULES * scale):
         module = f"bench_envs_{m:02d}"
         mine = [make_env(rng, module, m * per_module + i) for i in range(per_module)]
         envs += mine
@@ -209,7 +215,7 @@ def generate(root: Path, seed: int = SEED) -> tuple[int, int]:
     has_successor = [e for e in envs if successors[e.ref]]
     per_compose = N_COMPOSITIONS // COMPOSE_MODULES
     written = 0
-    for m in range(COMPOSE_MODULES):
+    for m in range(COMPOSE_MODULES * scale):
         lines: list[str] = []
         used: set[str] = set()
         while len(lines) < per_compose:
@@ -246,15 +252,39 @@ def _report_errors(result: CheckResult) -> int:
     return len(errors)
 
 
+def linearity() -> int:
+    """Check the base set and the 10x set in-process; print both times and their ratio."""
+    from racesdsl.check.pipeline import check_paths
+    from racesdsl.syntax.parser import parse_text
+
+    parse_text("type T = Int[1..2]")  # build the LALR tables once
+    times = []
+    for scale in (1, 10):
+        with tempfile.TemporaryDirectory(prefix="racesdsl-bench-") as tmp:
+            n_envs, n_comps = generate(Path(tmp), scale=scale)
+            t0 = time.perf_counter()
+            result = check_paths([Path(tmp)])
+            times.append(time.perf_counter() - t0)
+            if _report_errors(result):
+                return 1
+            print(f"{n_envs:6} envs + {n_comps:6} compositions: check {times[-1]:7.3f} s")
+    print(f"10x the input took {times[1] / times[0]:.1f}x the time (linear: 10x; target <= 11x)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the spec set here and keep it")
+    parser.add_argument("--scale", type=int, default=1, help="K times the base spec set (default 1)")
+    parser.add_argument("--linearity", action="store_true", help="time the 1x and the 10x set, print the ratio")
     args = parser.parse_args()
+    if args.linearity:
+        return linearity()
 
     with tempfile.TemporaryDirectory(prefix="racesdsl-bench-") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        n_envs, n_comps = generate(root)
+        n_envs, n_comps = generate(root, scale=args.scale)
         env_files = sorted(root.glob("bench_envs_*.races"))
 
         t0 = time.perf_counter()
@@ -294,9 +324,9 @@ def main() -> int:
             if cli.returncode != 0:
                 print(cli.stdout[-2000:] + cli.stderr[-2000:], file=sys.stderr)
             return 1
-        if len(result.sources) != ENV_MODULES + COMPOSE_MODULES:
+        if len(result.sources) != (ENV_MODULES + COMPOSE_MODULES) * args.scale:
             print(f"check_speed: checked {len(result.sources)} files, expected "
-                  f"{ENV_MODULES + COMPOSE_MODULES}", file=sys.stderr)
+                  f"{(ENV_MODULES + COMPOSE_MODULES) * args.scale}", file=sys.stderr)
             return 1
     return 0
 

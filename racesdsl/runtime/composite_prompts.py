@@ -10,13 +10,12 @@ import json
 import random
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from racesdsl.runtime.answers import _a
-from racesdsl.runtime.composite import (
+from racesdsl.runtime.composite_run import (
     LABELS,
     MAX_TAG_SCAN,
-    Composite,
     _output_type,
     _Run,
     infer_lengths,
@@ -29,6 +28,9 @@ from racesdsl.runtime.templates import Symbol
 from racesdsl.runtime.types import TType
 from racesdsl.runtime.verifiers import make_verifier
 
+if TYPE_CHECKING:
+    from racesdsl.runtime.composite import Composite
+
 
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
@@ -40,9 +42,9 @@ def _task(run: _Run) -> str:
     """One stage as words; a nested composite becomes one step with labelled sub-steps:
     in order for a `seq` or a `par`, in the order its run drew for a `sort`."""
     if isinstance(run.env, Environment):
-        values = dict(run.params)
-        values.update(run.inputs)
-        values.update({n: Symbol(words) for n, words in run.bound.items()})
+        values = {**run.params, **run.inputs}
+        for n, words in run.bound.items():
+            values[n] = Symbol(words)
         return _sentence(run.env.render_step(values))
     if run.env.op == "preset":
         return _task(run.children[0])
@@ -60,6 +62,22 @@ def _tag_list(prefix: str, types: list[TType]) -> str:
     return ", ".join(f"<{prefix}{i}>...</{prefix}{i}> ({_a(t, False, 'JSON ')})" for i, t in enumerate(types, 1))
 
 
+def _tags_for(comp: Composite, prefix: str, types: list[TType]) -> str:
+    """The fixed answer-format text of a prompt, once per composite and output types:
+    `_tag_list` for seq/par (prefix `step`/`part`), the final answer's words for `sort`.
+    The types are the compiled stages' own objects, so they are told apart by identity
+    (the entry holds them, so their ids cannot be reused while it lives)."""
+    cache = comp._lazy.setdefault("tag_lists", {})
+    key = (prefix, *map(id, types))
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) >= 1024:
+            cache.clear()
+        text = _a(types[-1], False, "JSON ") if prefix == "answer" else _tag_list(prefix, types)
+        hit = cache[key] = (tuple(types), text)
+    return hit[1]
+
+
 def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, dict[str, Any], dict[str, _Run]]:
     """The prompt, the reference answer, extra instance data and (for `select`) the
     pool of labelled steps of one run."""
@@ -72,15 +90,15 @@ def describe(comp: Composite, run: _Run, rng: random.Random) -> tuple[str, Any, 
     if comp.op == "seq":
         lines = [f"Step {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve this task step by step.\n" + "\n".join(lines) + "\n\nReport the result of every step, "
-                  "each in its own tag: " + _tag_list("step", types) + ".")
+                  "each in its own tag: " + _tags_for(comp, "step", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "par":
         lines = [f"Part {i}: {_task(k)}" for i, k in enumerate(kids, 1)]
         prompt = ("Solve each of these independent tasks.\n" + "\n".join(lines) + "\n\nGive each part's answer "
-                  "in its own tag: " + _tag_list("part", types) + ".")
+                  "in its own tag: " + _tags_for(comp, "part", types) + ".")
         return prompt, [k.output for k in kids], {}, {}
     if comp.op == "sort":
-        return _describe_sort(kids, types, rng)
+        return _describe_sort(kids, _tags_for(comp, "answer", types[-1:]), rng)
     return _describe_select(comp, run, rng)
 
 
@@ -96,7 +114,7 @@ def _rebind(run: _Run, words: str) -> None:
         _rebind(run.children[0], words)
 
 
-def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> tuple[str, Any, dict, dict]:
+def _describe_sort(kids: list[_Run], final: str, rng: random.Random) -> tuple[str, Any, dict, dict]:
     order = list(range(len(kids)))
     rng.shuffle(order)
     label = {step: LABELS[pos] for pos, step in enumerate(order)}
@@ -108,7 +126,7 @@ def _describe_sort(kids: list[_Run], types: list[TType], rng: random.Random) -> 
         lines.append(f"Step {label[step]}: {_task(run)}")
     prompt = ("The steps of a task are listed below in shuffled order. Each step that uses an earlier result "
               "names the step it comes from. Work out the order, carry out the steps and give the final "
-              "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {_a(types[-1], False, 'JSON ')} "
+              "result.\n" + "\n".join(lines) + f"\n\nGive your final answer as {final} "
               "inside <answer></answer>.")
     return prompt, kids[-1].output, {"order": [label[s] for s in range(len(kids))]}, {}
 
@@ -166,7 +184,8 @@ def _stage_score(run: _Run, block: str | None, reference: Any) -> Score:
         return Score(0.0, "missing")
     text = f"<answer>{block}</answer>"
     if isinstance(run.env, Environment):
-        return stage_verifier(run.env, run.params)(text, reference, run.inputs, run.params)
+        comp = run.compiled if run.compiled is not None else run.env._compiled(run.params)
+        return stage_verifier(run.env, comp)(text, reference, run.inputs, run.params)
     return _exact_verifier(_output_type(run))(text, reference, {}, {})
 
 
@@ -179,7 +198,7 @@ def _exact_verifier(t: TType) -> Callable[[str, Any, dict, dict], Score]:
 def score(comp: Composite, inst: Instance, completion: str) -> Score:
     if not isinstance(completion, str):
         return Score(0.0, "the completion is not text")
-    run, _ = _rebuild(comp, inst)
+    run, _ = comp.run_of(inst)
     kids = run.children
     if comp.op == "preset":
         kid = kids[0]
@@ -209,7 +228,7 @@ def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
     plan, why = parser_for_labels(block)
     if why:
         return Score(0.0, why)
-    run, pool = _rebuild(comp, inst)
+    run, pool = comp.run_of(inst)
     if len(set(plan)) != len(plan):
         return Score(0.0, "a step is used more than once")
     current = inst.input["start"]
@@ -260,17 +279,6 @@ def _apply(run: _Run, value: Any) -> tuple[Any, str | None]:
         return env._solve({n: inputs[n] for n in env.input_names}, params, comp, -1), None
     except Exception as exc:  # any failure of a proposed step scores 0 with a reason
         return None, f"fails on that value ({type(exc).__name__})"
-
-
-def _rebuild(comp: Composite, inst: Instance) -> tuple[_Run, dict[str, _Run]]:
-    """Re-run the instance (deterministic per seed and knobs); cached for repeated rollouts."""
-    cache = comp._verifiers
-    key = ("run", inst.id)
-    if key not in cache:
-        run, _, _, _, pool, _ = comp._sample_run(inst.seed, inst.params)
-        cache.clear()
-        cache[key] = (run, pool)
-    return cache[key]
 
 
 def render(comp: Composite, answer: Any) -> str:

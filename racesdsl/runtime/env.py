@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for, preview
+from racesdsl.runtime.levels import params_at_level
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
 from racesdsl.runtime.score import Score
@@ -103,6 +104,8 @@ class _Compiled:
     canonical_output: Callable[[Any], Any]
     id_prefix: bytes = b""  # the env and params parts of every instance's identity digest
     id_suffix: bytes = b""
+    tag_verifier: Callable[[str, Any, dict, dict], Score] | None = None  # as a composite's stage (built on use)
+    param_values: tuple = ()  # the params in declaration order, as expression solvers take them
 
 
 @dataclass(eq=False)
@@ -215,7 +218,8 @@ class Environment:
                           python_fn=self._get("verify")),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
-            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode())
+            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
+            param_values=tuple(params[p.name] for p in self.params))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
         self._cache[key] = compiled
@@ -225,14 +229,12 @@ class Environment:
 
     def sample(self, seed: int, level: float | None = None, **params: Any) -> Instance:
         """One instance, a pure function of (env, seed, params); `level` in [0, 1] sets every
-        param not given by name (racesdsl.curriculum.params_at_level)."""
+        param not given by name (runtime.levels.params_at_level)."""
         if level is not None:
             if any(p.name == "level" for p in self.params):  # a param named `level` keeps its meaning
                 params["level"] = level
             else:
-                from racesdsl.curriculum.difficulty import params_at_level
-
-                params = params_at_level(self, level, **params)
+                    params = params_at_level(self, level, **params)
         if params:
             values = self.resolve_params(params)
             comp = self._compiled(values)
@@ -310,8 +312,7 @@ class Environment:
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
         try:
             if self.solve_ref is None:  # compiled expressions take inputs then params, positionally
-                get_inputs, get_params = self._getters()
-                answer = self.solve_fn(*get_inputs(inputs), *get_params(params))
+                answer = self.solve_fn(*self._getters()[0](inputs), *comp.param_values)
             else:
                 fn, takes = self._get("solve")
                 answer = fn(**inputs, **{p: params[p] for p in takes})
