@@ -26,7 +26,7 @@ from typing import Any
 
 from racesdsl.integrations.registry import read_json
 from racesdsl.runtime.composite import Composite, Stage
-from racesdsl.runtime.composite_prompts import _block
+from racesdsl.runtime.composite_prompts import combine_parts, tag_block
 from racesdsl.runtime.env import Environment
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.types import NAT, UNBOUNDED, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
@@ -113,37 +113,24 @@ def _score(comp: Composite, completion: str, ground_truth: Any) -> Score:
     reference = read_json(ground_truth)
     if comp.op == "preset":
         stage = comp.stages[0]
-        return _tagged(_step_score(comp, stage, _answer_block(completion, stage.env), reference))
+        return _tagged(_step_score(comp, stage, _answertag_block(completion, stage.env), reference))
     if comp.op == "sort":
-        return _tagged(_step_score(comp, comp.stages[-1], _block(completion, "answer"), reference))
+        return _tagged(_step_score(comp, comp.stages[-1], tag_block(completion, "answer"), reference))
     if not isinstance(reference, list) or len(reference) != len(comp.stages):
         return Score(0.0, f"ground_truth must list the {len(comp.stages)} step answers of {comp.qualname}")
     tag = "step" if comp.op == "seq" else "part"
-    parts = tuple(_step_score(comp, stage, _block(completion, f"{tag}{i}"), ref)
+    parts = tuple(_step_score(comp, stage, tag_block(completion, f"{tag}{i}"), ref)
                   for i, (stage, ref) in enumerate(zip(comp.stages, reference, strict=True), 1))
-    return _tagged(_combine(comp, parts))
+    return _tagged(combine_parts(comp, parts))
 
 
-def _answer_block(completion: str, env: Environment | Composite) -> str | None:
+def _answertag_block(completion: str, env: Environment | Composite) -> str | None:
     """A preset answers as its env: in `<answer>` tags (other formats are read by the env's own verifier)."""
     if isinstance(env, Environment) and env.answer_format != "tags":
         from racesdsl.runtime.extract import extract
 
         return extract(completion, env.answer_format)
-    return _block(completion, "answer")
-
-
-def _combine(comp: Composite, parts: tuple[Score, ...]) -> Score:
-    """The composite's reward rule over its steps (composition.md, "Rewards")."""
-    ok = [p.value == 1.0 for p in parts]
-    if comp.op == "seq":
-        if comp.reward == "final":
-            return Score(parts[-1].value, f"final step: {parts[-1].reason}", parts)
-        prefix = next((i for i, good in enumerate(ok) if not good), len(ok))
-        return Score(prefix / len(ok), f"{prefix} of {len(ok)} leading steps correct", parts)
-    if comp.reward == "all":
-        return Score(float(all(ok)), f"{sum(ok)} of {len(ok)} parts correct", parts)
-    return Score(sum(p.value for p in parts) / len(parts), f"{sum(ok)} of {len(ok)} parts correct", parts)
+    return tag_block(completion, "answer")
 
 
 def _tagged(score: Score) -> Score:

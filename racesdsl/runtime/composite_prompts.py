@@ -170,7 +170,8 @@ def _distractor_runs(comp: Composite, run: _Run, rng: random.Random) -> list[_Ru
 # ---------------------------------------------------------------- scoring
 
 
-def _block(completion: str, tag: str) -> str | None:
+def tag_block(completion: str, tag: str) -> str | None:
+    """The text of the last `<tag>...</tag>` in the completion's tail (None: there is none)."""
     text = completion[-MAX_TAG_SCAN:]
     end = text.rfind(f"</{tag}>")
     if end < 0:
@@ -205,24 +206,29 @@ def score(comp: Composite, inst: Instance, completion: str) -> Score:
         return kid.env._compiled(kid.params).verifier(completion, inst.answer, kid.inputs, kid.params)
     if comp.op in ("seq", "par"):
         tag = "step" if comp.op == "seq" else "part"
-        parts = tuple(_stage_score(k, _block(completion, f"{tag}{i}"), ref)
+        parts = tuple(_stage_score(k, tag_block(completion, f"{tag}{i}"), ref)
                       for i, (k, ref) in enumerate(zip(kids, inst.answer, strict=True), 1))
-        ok = [p.value == 1.0 for p in parts]
-        if comp.op == "seq":
-            if comp.reward == "final":
-                return Score(parts[-1].value, f"final step: {parts[-1].reason}", parts)
-            prefix = next((i for i, good in enumerate(ok) if not good), len(ok))
-            return Score(prefix / len(ok), f"{prefix} of {len(ok)} leading steps correct", parts)
-        if comp.reward == "all":
-            return Score(float(all(ok)), f"{sum(ok)} of {len(ok)} parts correct", parts)
-        return Score(sum(p.value for p in parts) / len(parts), f"{sum(ok)} of {len(ok)} parts correct", parts)
+        return combine_parts(comp, parts)
     if comp.op == "sort":
-        return _stage_score(kids[-1], _block(completion, "answer"), inst.answer)
+        return _stage_score(kids[-1], tag_block(completion, "answer"), inst.answer)
     return _score_plan(comp, inst, completion)
 
 
+def combine_parts(comp: Composite, parts: tuple[Score, ...]) -> Score:
+    """A seq's or par's reward rule over its steps' scores (composition.md, "Rewards")."""
+    ok = [p.value == 1.0 for p in parts]
+    if comp.op == "seq":
+        if comp.reward == "final":
+            return Score(parts[-1].value, f"final step: {parts[-1].reason}", parts)
+        prefix = next((i for i, good in enumerate(ok) if not good), len(ok))
+        return Score(prefix / len(ok), f"{prefix} of {len(ok)} leading steps correct", parts)
+    if comp.reward == "all":
+        return Score(float(all(ok)), f"{sum(ok)} of {len(ok)} parts correct", parts)
+    return Score(sum(p.value for p in parts) / len(parts), f"{sum(ok)} of {len(ok)} parts correct", parts)
+
+
 def _score_plan(comp: Composite, inst: Instance, completion: str) -> Score:
-    block = _block(completion, "answer")
+    block = tag_block(completion, "answer")
     if block is None:
         return Score(0.0, "no <answer> block found")
     plan, why = parser_for_labels(block)
