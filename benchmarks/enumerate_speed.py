@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from racesdsl.compose.enumerate import EnumerationResult, enumerate_compositions  # noqa: E402
 
-TARGET_SECONDS = 60.0
+TARGET_SECONDS = 30.0
 
 
 def run(limit: int, workers: int, seed: int) -> EnumerationResult:
