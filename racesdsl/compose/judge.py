@@ -13,8 +13,8 @@ result does not depend on the first stage's input (`ignores_input`, see
 returned as a digest, so the search can drop later candidates whose answers
 coincide with an earlier survivor's on every sample (`duplicate`).
 
-At least `STAT_SAMPLES` seeds are run whatever `samples` asks for: with 8,
-a fair yes/no answer looks near-constant one time in fourteen."""
+At least `STAT_SAMPLES` seeds are run whatever `samples` asks for: with 8, the
+near-constant rule could not tell a skewed answer from a fair coin's."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ __all__ = ["REASONS", "STAT_SAMPLES", "Judge", "answer_space", "near_constant_li
 
 REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", "near_constant", "identity_stage",
            "ignores_input", "duplicate")
-STAT_SAMPLES = 16  # seeds the statistical rules need (near_constant: a fair coin trips it 2 % of the time)
+STAT_SAMPLES = 32  # seeds the statistical rules need (near_constant: a fair coin trips it 0.7 % of the time)
 MAX_LIMIT = 0.8  # near_constant's limit for a two-valued answer: max(0.5, 2/2) = 1 could never fire
 
 
@@ -193,9 +193,16 @@ def _degenerate(comp: Composite, runs: list[_Run]) -> str | None:
         top = counts.most_common(1)[0][1]
         if len(counts) == 1:
             return "constant"
-        if top > near_constant_limit(answer_space(final.out_type)) * len(runs):
+        if top > _allowed(near_constant_limit(answer_space(final.out_type)), len(runs)):
             return "near_constant"
     return None
+
+
+def _allowed(limit: float, n: int) -> float:
+    """How many of `n` samples one answer may take: `limit`'s share less one standard deviation
+    of a binomial count, so that a survivor's true share is at most `limit` (up to noise) and
+    fresh seeds do not find it near-constant after all."""
+    return n * limit - math.sqrt(n * limit * (1 - limit))
 
 
 def _chains(comp: Composite, runs: list[_Run]) -> list[list[_Run]]:
