@@ -13,8 +13,8 @@ counts base stages, not distractors).
 Each candidate is judged by `racesdsl.compose.judge.Judge`: the fusion
 checker on its AST, then an execution filter over `samples` seeds (at least
 `judge.STAT_SAMPLES`; the rejection reasons are `racesdsl.compose.judge.REASONS`).
-A survivor whose final results coincide on every sample with an earlier
-survivor's is a `duplicate`: decided here, in candidate order.
+A survivor whose final results coincide on every probe with an earlier
+survivor's (`judge._signature`) is a `duplicate`: decided here, in candidate order.
 
 Candidates are generated in the parent from one `random.Random(seed)`; only
 judging runs in workers, and verdicts are read back in candidate order, so
@@ -316,7 +316,7 @@ class _Tally:
                 break
             if reason is None:
                 reason = "duplicate" if digest in self.seen else None
-                self.seen.add(digest)
+                self.seen.add(digest or f"#{index}")  # "": comparable with nothing
             for key in ("tried", "kept") if reason is None else ("tried",):
                 s[key] += 1
                 s["by_depth"][str(d)][key] += 1

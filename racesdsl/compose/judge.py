@@ -9,9 +9,9 @@ same on every sample (`constant`) or nearly so (`near_constant`, see
 `near_constant_limit`); a base stage returns the value it was fed (a stage fed
 nothing: its sampled input) on every sample (`identity_stage`); the final
 result does not depend on the first stage's input (`ignores_input`, see
-`_ignores_input`). A survivor's final results over the samples are also
-returned as a digest, so the search can drop later candidates whose answers
-coincide with an earlier survivor's on every sample (`duplicate`).
+`_ignores_input`). A survivor's final results on probe inputs are also
+returned as a digest (`_signature`), so the search can drop later candidates
+whose answers coincide with an earlier survivor's on every probe (`duplicate`).
 
 At least `STAT_SAMPLES` seeds are run whatever `samples` asks for: with 8, the
 near-constant rule could not tell a skewed answer from a fair coin's."""
@@ -41,6 +41,7 @@ __all__ = ["REASONS", "STAT_SAMPLES", "Judge", "answer_space", "near_constant_li
 REASONS = ("static", "sampling_error", "solver_error", "reference", "constant", "near_constant", "identity_stage",
            "ignores_input", "duplicate")
 STAT_SAMPLES = 32  # seeds the statistical rules need (near_constant: a fair coin trips it 0.7 % of the time)
+PROBES = 8  # first-stage instances a survivor's signature is computed on (duplicates)
 MAX_LIMIT = 0.8  # near_constant's limit for a two-valued answer: max(0.5, 2/2) = 1 could never fire
 
 
@@ -175,10 +176,7 @@ class Judge:
         reason = _degenerate(comp, runs) or ("identity_stage" if same else None)
         if reason is None and any(_ignores_input(chain) for chain in _chains(comp, runs)):
             reason = "ignores_input"
-        if reason is not None:
-            return reason, ""
-        finals = json.dumps([to_json(r.output) for r in runs], sort_keys=True)
-        return None, hashlib.sha256(finals.encode()).hexdigest()
+        return (reason, "") if reason is not None else (None, _signature(comp, runs[0]))
 
 
 def _finals(comp: Composite, run: _Run) -> list[_Run]:
@@ -215,6 +213,33 @@ def _chains(comp: Composite, runs: list[_Run]) -> list[list[_Run]]:
                 and all(isinstance(c.env, Environment) for c in final.children):
             out.append([_finals(comp, r)[i] for r in runs])
     return out
+
+
+def _signature(comp: Composite, run: _Run) -> str:
+    """A digest of what a survivor computes, comparable across candidates: its operator and,
+    for each final result, the first env (with its params) and the results on that env's own
+    instances for seeds 0..PROBES-1 -- drawn by the env, not the candidate, so two candidates
+    computing one function from one first env agree (`seq(A, sort_list, list_max)` and
+    `seq(A, list_max)`). "" (never a duplicate) when a final result is not such a chain of
+    one-input stages or a probe fails: its other inputs are drawn per candidate."""
+    parts: list[Any] = [comp.op]
+    for final in _finals(comp, run):
+        stages = [final] if isinstance(final.env, Environment) else final.children
+        if not all(isinstance(st.env, Environment) for st in stages) \
+                or any(len(st.env.input_names) != 1 for st in stages[1:]):
+            return ""
+        first = stages[0]
+        results = []
+        try:
+            for seed in range(PROBES):
+                value = first.env.sample(seed, **first.params).answer
+                for st in stages[1:]:
+                    value = st.env.solve({st.env.input_names[0]: value}, **st.params)
+                results.append(to_json(value))
+        except Exception:  # a probe value a later stage does not take
+            return ""
+        parts.append([first.env.qualname, to_json(first.params), results])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _ignores_input(chain: list[_Run]) -> bool:
