@@ -149,7 +149,7 @@ class Judge:
         return bool(env.inputs) and not diags
 
     def verdict(self, index: int, expr: A.OpExpr, samples: int) -> tuple[str | None, str]:
-        """(None, a digest of the final results) for a survivor, else (the rejection reason, "")."""
+        """(None, its `_signature`) for a survivor, else (the rejection reason, "")."""
         diags: list = []
         info = _DecidingChecker(self.envs, diags).composite(A.ComposeDecl(f"c_{index}", None, expr), self.scope)
         if info is None or any(d.is_error for d in diags):
