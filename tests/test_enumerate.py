@@ -209,15 +209,15 @@ def test_each_rejection_reason_has_its_cause(tiny_run: EnumerationResult) -> Non
     for text, reason in EXPECTED.items():
         assert verdicts.get(text) == reason, text
     assert [s.text for s in tiny_run.survivors] == ["seq(tiny.double, tiny.inc)"]
-    assert all(tiny_run.stats["rejected"][r] for r in REASONS if r != "static")
+    assert all(tiny_run.stats["rejected"][r] for r in set(EXPECTED.values()))  # the others: test_enumerate_filters
 
 
 def test_static_rejection_uses_the_fusion_checker(tiny: Path) -> None:
     judge = Judge([tiny])
     body = _parse("compose c = seq(tiny.inc, tiny.double)\n").decls[0].body  # 1..21 does not fit 0..9
-    assert judge.verdict(1, body, 4) == "static"
+    assert judge.verdict(1, body, 4)[0] == "static"
     good = _parse("compose c = seq(tiny.double, tiny.inc)\n").decls[0].body
-    assert judge.verdict(1, good, 4) is None
+    assert judge.verdict(1, good, 4)[0] is None
 
 
 def test_user_modules_are_used_through_the_search_path(tiny: Path, tiny_run: EnumerationResult,

@@ -11,8 +11,10 @@ input as its first stage, `par` of 2..depth independent envs or chains (depth
 counts base stages, not distractors).
 
 Each candidate is judged by `racesdsl.compose.judge.Judge`: the fusion
-checker on its AST, then an execution filter over `samples` seeds (the
-rejection reasons are `racesdsl.compose.judge.REASONS`).
+checker on its AST, then an execution filter over `samples` seeds (at least
+`judge.STAT_SAMPLES`; the rejection reasons are `racesdsl.compose.judge.REASONS`).
+A survivor whose final results coincide on every probe with an earlier
+survivor's (`judge._signature`) is a `duplicate`: decided here, in candidate order.
 
 Candidates are generated in the parent from one `random.Random(seed)`; only
 judging runs in workers, and verdicts are read back in candidate order, so
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from racesdsl.compose.graph import Link, seq_links
-from racesdsl.compose.judge import REASONS, Judge
+from racesdsl.compose.judge import REASONS, STAT_SAMPLES, Judge
 from racesdsl.ir import Program
 from racesdsl.parallel import worker_pool
 from racesdsl.runtime import types as T
@@ -208,7 +210,7 @@ def _link_rows(rows: list[str]) -> list[Link]:
     return seq_links(Program(envs=_WORKER.envs), firsts=rows)
 
 
-def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[str | None]:
+def _judge_chunk(chunk: list[tuple[int, A.OpExpr]], samples: int) -> list[tuple[str | None, str]]:
     assert _WORKER is not None, "worker not initialised"
     return [_WORKER.verdict(i, expr, samples) for i, expr in chunk]
 
@@ -264,7 +266,7 @@ def enumerate_compositions(
     elapsed = time.perf_counter() - start
     tally.stats.update(
         stopped=stopped, envs=len(judge.envs), seq_edges=sum(lk.plain for lk in links), links=len(links),
-        seed=seed, samples=samples, ops=ops,
+        seed=seed, samples=max(samples, STAT_SAMPLES), ops=ops,
         depth=[lo, hi], limit=limit,
         timing={"seconds": round(elapsed, 3), "setup_seconds": round(setup, 3), "workers": workers,
                 "candidates_per_second": round(tally.stats["tried"] / max(elapsed - setup, 1e-9), 1)})
@@ -297,6 +299,7 @@ class _Tally:
         self.limit, self.progress = limit, progress
         self.survivors: list[Survivor] = []
         self.rejected: list[tuple[str, str]] = []
+        self.seen: set[str] = set()  # the final-results digests of the survivors so far
         self.stats: dict[str, Any] = {
             "tried": 0, "kept": 0, "rejected": dict.fromkeys(REASONS, 0),
             "by_depth": {str(d): {"tried": 0, "kept": 0} for d in range(lo, hi + 1)},
@@ -306,11 +309,14 @@ class _Tally:
     def full(self) -> bool:
         return len(self.survivors) >= self.limit
 
-    def add(self, chunk: list, verdicts: list[str | None]) -> None:
+    def add(self, chunk: list, verdicts: list[tuple[str | None, str]]) -> None:
         s = self.stats
-        for (index, op, d, expr), reason in zip(chunk, verdicts, strict=True):
+        for (index, op, d, expr), (reason, digest) in zip(chunk, verdicts, strict=True):
             if self.full:
                 break
+            if reason is None:
+                reason = "duplicate" if digest in self.seen else None
+                self.seen.add(digest or f"#{index}")  # "": comparable with nothing
             for key in ("tried", "kept") if reason is None else ("tried",):
                 s[key] += 1
                 s["by_depth"][str(d)][key] += 1
