@@ -58,7 +58,8 @@ def enumerate_(
     depth: Annotated[str, typer.Option("--depth", metavar="LO..HI", help="Stages per composite.")] = "2..4",
     limit: Annotated[int, typer.Option("--limit", min=1, help="Stop after this many survivors.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Search seed; the output is a function of it.")] = 0,
-    samples: Annotated[int, typer.Option("--samples", min=1, help="Instances each candidate must pass.")] = 8,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Instances each candidate must pass (at least "
+                                         "32 are run: the near-constant rule needs them).")] = 32,
     stats: Annotated[Path | None, typer.Option("--stats", help="Write search statistics as JSON here.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="Stop after this many seconds.")] = None,
