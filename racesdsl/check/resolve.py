@@ -106,9 +106,17 @@ class Loader:
         self.sources: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
         self._state: dict[Path, str] = {}  # "active" while its imports load, then "done"
+        # Where `use` found each (root, module path), and each root's module stems: a spec set
+        # has many more `use`s than modules, so each candidate is stat'ed and resolved once
+        # per load, not once per `use` (per Loader: a later check sees the files as they are then).
+        self._found: dict[tuple[Path, tuple[str, ...]], Path | None] = {}
+        self._stems: dict[Path, list[str]] = {}
 
     def load_file(self, path: Path) -> ModuleScope:
-        key = path.resolve()
+        return self._load_key(path.resolve())
+
+    def _load_key(self, key: Path) -> ModuleScope:
+        """Load the module at `key`, an already resolved path."""
         if key in self.by_path:
             return self.by_path[key]
         display = display_path(key) if not _is_std(key) else f"<std>/{key.relative_to(stdlib_dir().resolve())}"
@@ -184,21 +192,36 @@ class Loader:
             roots = [scope.path.parent, *self.search_path]
             rel = parts
         for root in roots:
-            candidate = root.joinpath(*rel[:-1], rel[-1] + ".races") if rel else None
-            if candidate is not None and candidate.is_file():
-                key = candidate.resolve()
+            key = self._locate(root, rel)
+            if key is not None:
                 if self._state.get(key) == "active":
                     self.diagnostics.append(error(
                         "E0204", f"import cycle: `{scope.name}` imports `{'.'.join(parts)}`, which imports it back",
                         use.span, "move the shared declarations into a third module"))
                     return None
-                return self.load_file(candidate)
-        known = [p.stem for r in roots if r.is_dir() for p in r.glob("*.races")]
+                return self._load_key(key)
+        known = [stem for r in roots for stem in self._root_stems(r)]
         self.diagnostics.append(error(
             "E0201", f"unknown module `{'.'.join(parts)}`", use.span,
             did_you_mean(rel[-1] if rel else parts[0], known),
             "searched: " + ", ".join(str(r) for r in roots) if parts[0] != STD else "searched the stdlib"))
         return None
+
+
+    def _locate(self, root: Path, rel: tuple[str, ...]) -> Path | None:
+        """The resolved path of module `rel` below `root`, if that file exists."""
+        if not rel:
+            return None
+        if (root, rel) not in self._found:
+            candidate = root.joinpath(*rel[:-1], rel[-1] + ".races")
+            self._found[root, rel] = candidate.resolve() if candidate.is_file() else None
+        return self._found[root, rel]
+
+    def _root_stems(self, root: Path) -> list[str]:
+        """The module names a folder offers, for did-you-mean on an unknown module."""
+        if root not in self._stems:
+            self._stems[root] = [p.stem for p in root.glob("*.races")] if root.is_dir() else []
+        return self._stems[root]
 
 
 def _bound_names(use: A.UseDecl) -> list[tuple[str, A.Span]]:
