@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import racesdsl
 from racesdsl.check.pipeline import check_text
 from racesdsl.runtime.template_budget import BudgetContext
-from racesdsl.runtime.template_limits import MAX_OPS, BudgetExceeded, TemplateError
+from racesdsl.runtime.template_limits import MAX_BLOCK_DEPTH, MAX_OPS, BudgetExceeded, TemplateError
 from racesdsl.runtime.templates import compile_template, template_environment
 from racesdsl.runtime.values import SamplingError
 
@@ -217,7 +217,7 @@ def test_long_and_deeply_nested_templates_check_without_running_jinjas_compiler(
     """jinja2's code generator is quadratic in nested loops; `check` does not run it
     and redoes its few checks on the tree instead."""
     cases = {
-        "{% for a in range(2) %}" * 100 + "{% endfor %}" * 100: [],
+        "{% for a in range(2) %}" * 100 + "{% endfor %}" * 100: ["E0407"],  # nested past MAX_BLOCK_DEPTH
         "{{ " + "*".join(["2"] * 20000) + " }}": ["E0401"],  # nested too deeply, not a crash
         "{{ x }}" * 9000: [],
         "{{ x }}" * 20000: ["E0407"],  # over the template length limit
@@ -230,3 +230,25 @@ def test_long_and_deeply_nested_templates_check_without_running_jinjas_compiler(
         found = [d.code for d in check_text(_spec(template)).diagnostics if d.is_error]
         assert time.monotonic() - start < 5.0, template[:40]
         assert found == codes, (template[:40], found)
+
+
+@pytest.mark.parametrize("block", ["for", "if", "with"])
+def test_blocks_nest_up_to_the_limit_and_no_further(block: str, tmp_path: Path) -> None:
+    """Past about 20 nested blocks the compiled template does not compile at all (a spec
+    error only at sample time); `check` stops at MAX_BLOCK_DEPTH, and what it accepts renders."""
+    opener = {"for": "{% for a in [1] %}", "if": "{% if x > -1 %}", "with": "{% with a = 1 %}"}[block]
+
+    def nested(depth: int) -> str:
+        return opener * depth + "y" + f"{{% end{block} %}}" * depth
+
+    assert [d.code for d in check_text(_spec(nested(MAX_BLOCK_DEPTH + 1))).diagnostics if d.is_error] == ["E0407"]
+    spec = tmp_path / "deep.races"
+    spec.write_text(_spec(nested(MAX_BLOCK_DEPTH)), encoding="utf-8")
+    program = racesdsl.load(spec)
+    assert "y" in program[program.roots[0]].sample(0).prompt
+
+
+def test_an_elif_chain_is_not_nesting() -> None:
+    chain = "{% if x == 0 %}a" + "".join(f"{{% elif x == {i} %}}b" for i in range(1, 3 * MAX_BLOCK_DEPTH)) + \
+        "{% endif %}"
+    assert [d.code for d in check_text(_spec(chain)).diagnostics if d.is_error] == []

@@ -15,13 +15,20 @@ from jinja2 import nodes
 from jinja2.sandbox import _mutable_spec
 
 from racesdsl.runtime.template_budget import SIZE_ARG_FILTERS, check_format, check_percent
-from racesdsl.runtime.template_limits import MAX_INT_BITS, MAX_RANGE, MAX_SIZE, BudgetExceeded
+from racesdsl.runtime.template_limits import (
+    MAX_BLOCK_DEPTH,
+    MAX_INT_BITS,
+    MAX_RANGE,
+    MAX_SIZE,
+    BudgetExceeded,
+)
 
 _SCOPED = (nodes.Scope, nodes.OverlayScope, nodes.ScopedEvalContextModifier, nodes.EvalContextModifier,
            nodes.FilterBlock)
 _OUTSIDE = {nodes.Extends: "extends", nodes.Include: "include", nodes.Import: "import",
             nodes.FromImport: "from", nodes.Block: "block"}
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill"})
+_BLOCKS = (nodes.For, nodes.If, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With)
 # Methods that change a list, dict or set: jinja2's immutable sandbox refuses them all.
 _MUTATORS = frozenset().union(*(names for _, names in _mutable_spec))
 
@@ -242,6 +249,25 @@ def limit_findings(tree: nodes.Template, free: set[str]) -> Iterator[Finding]:
             yield Finding("E0407", f"a constant in this template is over {MAX_INT_BITS:,} bits",
                           node.lineno, "other", "", "the runtime refuses integers this large")
     yield from _recursion(tree)
+    yield from _too_deep(tree)
+
+
+def _too_deep(tree: nodes.Template) -> Iterator[Finding]:
+    """Blocks nested past what the compiled template can hold (Python allows about 20
+    nested blocks in one function): found without recursion, reported once."""
+    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, _BLOCKS):
+            depth += 1
+            if depth > MAX_BLOCK_DEPTH:
+                yield Finding("E0407", f"blocks nested {depth} deep, over the template limit of {MAX_BLOCK_DEPTH}",
+                              node.lineno, "other", "", "move the inner part into a macro, or flatten the loops")
+                return
+        elifs = node.elif_ if isinstance(node, nodes.If) else []
+        branch_ids = {id(e) for e in elifs}
+        stack.extend((child, depth) for child in node.iter_child_nodes() if id(child) not in branch_ids)
+        stack.extend((e, depth - 1) for e in elifs)  # `elif` is a sibling branch, not a nested block
 
 
 def _outside(node: nodes.Node, free: set[str], fold: _Folder) -> Iterator[Finding]:

@@ -14,6 +14,7 @@ MAX_SIZE = 1_000_000  # characters or items of any one value, and of the rendere
 MAX_INT_BITS = 65_536  # an integer a template computes (about 20,000 digits)
 MAX_RANGE = 100_000  # jinja2's sandbox refuses longer ranges (its MAX_RANGE); `check` knows the same bound
 CHARS_PER_OP = 8
+MAX_BLOCK_DEPTH = 16  # nested {% for %}/{% if %}/... blocks: the compiled template allows about 20
 MAX_TEMPLATE_CHARS = 65_536  # template source `check` parses: jinja2's parser takes ~1 s per 200 KB
 
 
