@@ -35,6 +35,7 @@ from racesdsl.runtime.composite_run import (
     _Run,
     _run_stage,
     _tag,
+    remember,
     to_json,
 )
 from racesdsl.runtime.env import _KIND_CHECKS, _KIND_WORDS, MAX_TRIES, Instance, ParamError, ParamSpec
@@ -165,9 +166,7 @@ class Composite:
         key = tuple(knobs.items())
         hit = cache.get(key)
         if hit is None:
-            if len(cache) >= MAX_MEMO:
-                cache.clear()
-            hit = cache[key] = [self._sub(stage, knobs) for stage in self.stages]
+            hit = remember(cache, key, [self._sub(stage, knobs) for stage in self.stages])
         return hit
 
     def _identity(self, seed: int, knobs: Mapping[str, Any]) -> tuple[int, str]:
@@ -176,9 +175,7 @@ class Composite:
         key = tuple(knobs.items())
         parts = cache.get(key)
         if parts is None:
-            if len(cache) >= MAX_MEMO:
-                cache.clear()
-            parts = cache[key] = (f"{self.qualname}\n".encode(), f"\n{params_key(knobs)}".encode())
+            parts = remember(cache, key, (f"{self.qualname}\n".encode(), f"\n{params_key(knobs)}".encode()))
         return identity_parts(parts[0], seed, parts[1])
 
     # --------------------------------------------------------------- running
@@ -259,10 +256,7 @@ class Composite:
             direct = trusted and len(env.input_names) == 1 and not env.wheres
             plan.append((stage, env, values, comp, param_values, fed_name, words, trusted, direct))
             prev = comp
-        if len(cache) >= MAX_MEMO:
-            cache.clear()
-        cache[key] = plan
-        return plan
+        return remember(cache, key, plan)
 
     def _chain(self, seed: int, knobs: Mapping[str, Any]) -> tuple[_Run, random.Random, str]:
         """The run of instance `seed` (the stages only, no prompt), the generator as it is

@@ -19,6 +19,7 @@ from racesdsl.runtime.composite_run import (
     _output_type,
     _Run,
     infer_lengths,
+    remember,
     stage_verifier,
     to_json,
 )
@@ -71,10 +72,8 @@ def _tags_for(comp: Composite, prefix: str, types: list[TType]) -> str:
     key = (prefix, *map(id, types))
     hit = cache.get(key)
     if hit is None:
-        if len(cache) >= 1024:
-            cache.clear()
         text = _a(types[-1], False, "JSON ") if prefix == "answer" else _tag_list(prefix, types)
-        hit = cache[key] = (tuple(types), text)
+        hit = remember(cache, key, (tuple(types), text), limit=1024)
     return hit[1]
 
 

@@ -38,6 +38,14 @@ LABELS = "ABCDEFGH"
 MAX_MEMO = 4096  # per-stage (params -> resolved) entries kept (bounded: params sweeps must not grow memory)
 
 
+def remember(cache: dict, key: Any, value: Any, limit: int = MAX_MEMO) -> Any:
+    """Store `value` under `key` in a bounded memo and return it; a full memo starts over."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 class _Redraw(Exception):
     """A later stage's `where` failed on a computed input: draw the chain again."""
 
@@ -144,10 +152,7 @@ def _resolved(stage: Stage, env: Environment, params: dict[str, Any]) -> tuple:
         except ParamError as exc:
             raise _Redraw() from exc
         comp = env._compiled(values)
-        hit = (values, comp, [values[p.name] for p in env.params])
-        if len(stage._memo) >= MAX_MEMO:
-            stage._memo.clear()
-        stage._memo[key] = hit
+        hit = remember(stage._memo, key, (values, comp, [values[p.name] for p in env.params]))
     return hit
 
 
@@ -159,10 +164,8 @@ def _proved(stage: Stage, in_type: TType, comp: _Compiled, name: str) -> bool:
     hit = stage._proofs.get(key)
     if hit is None or hit[0] is not in_type or hit[1] is not comp:
         target = comp.types.inputs[name]
-        if len(stage._proofs) >= MAX_MEMO:
-            stage._proofs.clear()
-        hit = stage._proofs[key] = (in_type, comp, mismatch(in_type, target) is None and
-                                    _kinds(in_type) == _kinds(target))
+        hit = remember(stage._proofs, key, (in_type, comp, mismatch(in_type, target) is None and
+                                            _kinds(in_type) == _kinds(target)))
     return hit[2]
 
 
