@@ -4,7 +4,8 @@ Registered on the app by racesdsl.cli.commands; the formatter (Lark) is
 imported inside the command so `racesdsl --help` stays fast. Exit codes:
 0 nothing to do (or files rewritten), 1 with `--check`/`--diff` when a file
 would change or when a file does not parse (it is left untouched), 2 for a
-missing path or a file that is not `.races`."""
+missing path or a file that is not `.races`. `fmt -` formats standard input
+to standard output, as black and ruff do, for editors and pipes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from racesdsl.cli.app import EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE, _fail, app, 
 @app.command()
 def fmt(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`.races` files or folders (every "
-                                                "*.races below a folder).")],
+                                                "*.races below a folder); `-` reads standard input "
+                                                "and writes the formatted text to standard output.")],
     check: Annotated[bool, typer.Option("--check", help="Write nothing; list the files that would change "
                                         "and exit 1 if any would.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff of the changes "
@@ -37,6 +39,10 @@ def fmt(
         from racesdsl.errors import InputError
         from racesdsl.formatter import FormatError, format_text
 
+        if any(str(p) == "-" for p in paths):
+            if len(paths) != 1:
+                raise _fail("`-` (standard input) cannot be combined with other paths", EXIT_USAGE)
+            raise typer.Exit(_format_stdin(check=check, diff=diff))
         try:
             files = collect_files(list(paths))
         except InputError as exc:
@@ -75,6 +81,33 @@ def fmt(
         sys.stdout.flush()
         failed = broken or (changed and (check or diff))
     raise typer.Exit(EXIT_SPEC_ERRORS if failed else EXIT_OK)
+
+
+def _format_stdin(check: bool, diff: bool) -> int:
+    """Standard input to standard output; the exit code follows the file mode's rules."""
+    from racesdsl.diagnostics import render_full, visible
+    from racesdsl.formatter import FormatError, format_text
+
+    name = "<stdin>"
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{name}: cannot read: {exc}", EXIT_USAGE) from None
+    try:
+        new = format_text(text, name)
+    except FormatError as exc:
+        blocks = (render_full(d, {name: text}, color=use_color(sys.stderr)) for d in exc.diagnostics)
+        sys.stderr.write("\n\n".join(blocks) + "\n")
+        return EXIT_SPEC_ERRORS
+    if diff:
+        import difflib
+
+        for line in difflib.unified_diff(text.splitlines(), new.splitlines(), name, name, lineterm=""):
+            sys.stdout.write(visible(line) + "\n")
+    elif not check:
+        sys.stdout.write(new)
+    sys.stdout.flush()
+    return EXIT_SPEC_ERRORS if (check or diff) and new != text else EXIT_OK
 
 
 def _summary(n_files: int, changed: int, broken: int, dry: bool) -> str:
