@@ -20,7 +20,7 @@ import pytest
 
 import racesdsl
 from racesdsl.integrations import export, openrlhf, registry
-from racesdsl.serve.trainers import openrlhf_answer
+from racesdsl.integrations.openrlhf import openrlhf_answer
 
 pytestmark = pytest.mark.filterwarnings("ignore::racesdsl.integrations.registry.MissingEnvironmentWarning")
 

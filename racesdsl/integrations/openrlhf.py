@@ -23,9 +23,26 @@ from typing import Any
 from racesdsl.integrations.labels import score_label
 from racesdsl.integrations.registry import Registry, default_registry
 from racesdsl.runtime.score import Score
-from racesdsl.serve.trainers import after_prompt, openrlhf_answer
 
-__all__ = ["make_reward_func", "reward_func", "score_batch"]
+__all__ = ["after_prompt", "make_reward_func", "openrlhf_answer", "reward_func", "score_batch"]
+
+
+def after_prompt(query: str, prompt: str | None) -> str:
+    """The response part of OpenRLHF's decoded query: the text after the prompt (the whole
+    query when the prompt is not found in it, e.g. after truncation)."""
+    if not prompt:
+        return query
+    at = query.find(prompt)
+    return query[at + len(prompt):] if at >= 0 else query
+
+
+def openrlhf_answer(scores: list[Score]) -> dict[str, Any]:
+    """`rewards` and `scores` as OpenRLHF reads them; reasons and parts for people."""
+    values = [s.value for s in scores]
+    return {"rewards": values, "scores": values,
+            "extra_logs": {"racesdsl_correct": [float(s.value == 1.0) for s in scores]},
+            "reasons": [s.reason for s in scores], "parts": [[p.value for p in s.parts] for s in scores]}
+
 
 
 def score_batch(registry: Registry, queries: Sequence[Any], prompts: Sequence[Any] | None,

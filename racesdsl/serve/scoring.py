@@ -18,13 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from racesdsl.runtime.composite import Composite
-from racesdsl.runtime.env import Environment, Instance, ParamError
-from racesdsl.runtime.score import Score
-from racesdsl.runtime.seeds import params_key
-from racesdsl.runtime.values import to_json_value
-from racesdsl.serve import trainers
-from racesdsl.serve.payloads import (
+from racesdsl.integrations.payloads import (
     MAX_SAMPLES,
     PayloadError,
     Row,
@@ -35,6 +29,12 @@ from racesdsl.serve.payloads import (
     row_from_item,
     seed_of,
 )
+from racesdsl.runtime.composite import Composite
+from racesdsl.runtime.env import Environment, Instance, ParamError
+from racesdsl.runtime.score import Score
+from racesdsl.runtime.seeds import params_key
+from racesdsl.runtime.values import to_json_value
+from racesdsl.serve import trainers
 
 __all__ = ["MAX_INSTANCES", "Scorer", "encode"]
 

@@ -12,7 +12,7 @@
   (an OpenAI Responses object whose `output` messages hold `output_text` parts).
 
 A label (or `/verify`'s `label`, `verifier_metadata` or top-level fields) names
-the instance as payloads.py reads it. A row whose label names no valid
+the instance as racesdsl.integrations.payloads reads it. A row whose label names no valid
 instance becomes a 0 Score with the reason here or in the worker; a body of
 the wrong shape is a PayloadError (4xx)."""
 
@@ -22,23 +22,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from racesdsl.integrations.labels import lenient_row
+from racesdsl.integrations.openrlhf import after_prompt, openrlhf_answer
+from racesdsl.integrations.payloads import PayloadError, Row, require_list, row_from_item, row_from_label
 from racesdsl.runtime.score import Score
-from racesdsl.serve.payloads import PayloadError, Row, require_list, row_from_item, row_from_label
 
 __all__ = ["TRAINER_ROUTES", "openrlhf_answer", "openrlhf_rows", "response_text", "slime_answer", "slime_row",
            "timeout_answer", "verify_answer", "verify_row"]
 
 TRAINER_ROUTES = ("openrlhf", "slime", "verify")
 
-
-def _lenient(make: Any, *args: Any) -> Row | Score:
-    """A row, or the 0 Score that says why the label names no instance."""
-    try:
-        return make(*args)
-    except PayloadError as exc:
-        if exc.status != 422:
-            raise
-        return Score(0.0, f"not scored: {exc.reason}")
 
 
 # ------------------------------------------------------------------ OpenRLHF
@@ -58,25 +51,10 @@ def openrlhf_rows(body: Mapping[str, Any]) -> list[Row | Score]:
     for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels, strict=True)):
         if not isinstance(query, str) or not (prompt is None or isinstance(prompt, str)):
             raise PayloadError(422, "bad_type", f"row {i}: `query` and `prompts` items must be strings", i)
-        out.append(_lenient(row_from_label, label, after_prompt(query, prompt), i))
+        out.append(lenient_row(row_from_label, label, after_prompt(query, prompt), i))
     return out
 
 
-def after_prompt(query: str, prompt: str | None) -> str:
-    """The response part of OpenRLHF's decoded query: the text after the prompt (the whole
-    query when the prompt is not found in it, e.g. after truncation)."""
-    if not prompt:
-        return query
-    at = query.find(prompt)
-    return query[at + len(prompt):] if at >= 0 else query
-
-
-def openrlhf_answer(scores: list[Score]) -> dict[str, Any]:
-    """`rewards` and `scores` as OpenRLHF reads them; reasons and parts for people."""
-    values = [s.value for s in scores]
-    return {"rewards": values, "scores": values,
-            "extra_logs": {"racesdsl_correct": [float(s.value == 1.0) for s in scores]},
-            "reasons": [s.reason for s in scores], "parts": [[p.value for p in s.parts] for s in scores]}
 
 
 # --------------------------------------------------------------------- slime
@@ -88,7 +66,7 @@ def slime_row(body: Mapping[str, Any]) -> Row | Score:
             raise PayloadError(422, "missing_field", f"the body has no `{key}` field")
     if not isinstance(body["response"], str):
         raise PayloadError(422, "bad_type", "`response` must be a string")
-    return _lenient(row_from_label, body["label"], body["response"], 0)
+    return lenient_row(row_from_label, body["label"], body["response"], 0)
 
 
 def slime_answer(score: Score) -> dict[str, Any]:
@@ -124,12 +102,12 @@ def verify_row(body: Mapping[str, Any]) -> Row | Score:
         raise PayloadError(422, "missing_field", "the body has no `response` field")
     text = response_text(body["response"])
     if "label" in body:
-        return _lenient(row_from_label, body["label"], text, 0)
+        return lenient_row(row_from_label, body["label"], text, 0)
     if "seed" in body or "instance" in body:
         fields = {k: body[k] for k in ("env", "seed", "params", "instance") if k in body}
-        return _lenient(row_from_item, {**fields, "completion": text}, 0)
+        return lenient_row(row_from_item, {**fields, "completion": text}, 0)
     if isinstance(body.get("verifier_metadata"), dict):
-        return _lenient(row_from_label, body["verifier_metadata"], text, 0)
+        return lenient_row(row_from_label, body["verifier_metadata"], text, 0)
     return Score(0.0, "not scored: the row names no instance (give env and seed, instance, label or "
                  "verifier_metadata)")
 
