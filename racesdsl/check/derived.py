@@ -29,11 +29,11 @@ class EarlierValues:
         self.lets = [c.name for c in decl.clauses_of(A.LetClause)]
         self.ranges: dict[str, T.Interval] = {}
         self.lengths: dict[str, T.Interval] = {}
-        self.blocked: dict[str, tuple[str, str]] = {}
+        self.blocked: dict[str, tuple[str, str, str | None]] = {}
         self.done: set[str] = set()
         for name in self.lets:
             self.blocked.setdefault(name, ("E0334", f"a type cannot read let `{name}`: lets are derived after "
-                                                    "every input and draw is sampled"))
+                                                    "every input and draw is sampled", "write its formula in the bound"))
 
     def context(self, pctx: TypeContext, name: str) -> TypeContext:
         """The context of `name`'s type: the params plus every earlier input and draw."""
@@ -41,7 +41,8 @@ class EarlierValues:
         for later in self.order[self.order.index(name):]:
             if later not in self.done:
                 blocked[later] = ("E0332", f"this type reads `{later}`, which is declared after it: a type may "
-                                           "only read the inputs and draws declared before it")
+                                           "only read the inputs and draws declared before it",
+                                  f"declare `{later}` before `{name}`")
         ctx = pctx.with_params({**pctx.params, **self.ranges}, report=True)
         ctx.lengths, ctx.blocked = dict(self.lengths), blocked
         return ctx
@@ -50,13 +51,13 @@ class EarlierValues:
         self.done.add(name)
         if isinstance(t, (T.TInt, T.TFloat)) and not isinstance(t, T.TBool):
             self.ranges[name] = t.range
-            self.blocked[name] = ("E0334", f"`len({name})` reads a number: use `{name}` itself")
+            self.blocked[name] = ("E0334", f"`len({name})` reads a number", f"use `{name}` itself")
         elif isinstance(t, (T.TList, T.TSet, T.TStr)):
             self.lengths[name] = t.length
-            self.blocked[name] = ("E0334", f"`{name}` is {T.show(t)}, not a number: a bound may read `len({name})`")
+            self.blocked[name] = ("E0334", f"`{name}` is {T.show(t)}, not a number", f"a bound may read `len({name})`")
         else:
-            self.blocked[name] = ("E0334", f"a bound cannot read `{name}`, of type {T.show(t)}: "
-                                           "only numbers and the lengths of lists, sets and strings")
+            self.blocked[name] = ("E0334", f"a bound cannot read `{name}`, of type {T.show(t)}",
+                                  "a bound reads numbers and the lengths of lists, sets and strings")
 
     def reads(self, clause: Sampled) -> bool:
         """Whether the clause's type reads an earlier input or draw (a dependent shape)."""

@@ -29,7 +29,7 @@ class TypeContext:
     poisoned: frozenset[str] = frozenset()  # params whose own declaration failed
     known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
     lengths: Mapping[str, T.Interval] = field(default_factory=dict)  # earlier sized inputs/draws: `len(xs)`
-    blocked: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> (code, why) it cannot be read
+    blocked: Mapping[str, tuple[str, str, str | None]] = field(default_factory=dict)  # name -> (code, why, help)
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -101,8 +101,8 @@ def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
             if name in ctx.poisoned:
                 raise _Unknown(name)
             if name in ctx.blocked:
-                code, why = ctx.blocked[name]
-                ctx.report(error(code, why, expr.span))
+                code, why, fix = ctx.blocked[name]
+                ctx.report(error(code, why, expr.span, fix))
                 raise _Unknown(name)
             ctx.report(error("E0501", f"unknown name `{name}` in a bound", expr.span,
                              did_you_mean(name, [*ctx.params, *ctx.known]),
@@ -121,9 +121,9 @@ def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
         case A.Call(func="len", args=(A.Name(id=name) as arg,), keywords=()) if ctx.lengths or ctx.blocked:
             if name in ctx.lengths:
                 return ctx.lengths[name]
-            code, why = ctx.blocked.get(name, ("E0334", f"`len({name})` needs an earlier input or draw "
-                                                        "that is a list, a set or a string"))
-            ctx.report(error(code, why, arg.span))
+            code, why, fix = ctx.blocked.get(name, ("E0334", f"`len({name})` needs an earlier input or draw "
+                                                             "that is a list, a set or a string", None))
+            ctx.report(error(code, why, arg.span, fix))
             raise _Unknown(name)
     ctx.report(error("E0301", "a bound must be arithmetic over numbers and params (+, -, *)", expr.span))
     return None
