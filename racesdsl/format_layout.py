@@ -368,6 +368,10 @@ class Layout:
                 return (f"param {name}: ", self.type(type_), " = ", self.at(default, TEST))
             case A.InputClause(name=name, type=type_):
                 return (f"input {name}: ", self.type(type_))
+            case A.DrawClause(name=name, type=type_):
+                return (f"draw {name}: ", self.type(type_))
+            case A.LetClause(name=name, expr=expr):
+                return (f"let {name} = ", self.at(expr, TEST))
             case A.OutputClause(type=type_):
                 return ("output ", self.type(type_))
             case A.WhereClause(expr=expr):

@@ -33,6 +33,15 @@ class InputInfo:
     type: TType  # widened over the params' ranges
 
 
+@dataclass(frozen=True)
+class LetInfo:
+    """`let NAME = EXPR` with the type inferred for it (intervals as for `solve`)."""
+
+    name: str
+    expr: A.Expr
+    type: TType
+
+
 @dataclass(eq=False)
 class EnvInfo:
     """A checked base environment."""
@@ -46,6 +55,9 @@ class EnvInfo:
     output: TType
     verify: str = "exact"
     answer: str = "tags"
+    draws: list[InputInfo] = field(default_factory=list)  # sampled, never fed: not in the signature
+    lets: list[LetInfo] = field(default_factory=list)  # in declaration order
+    shaped: frozenset[str] = frozenset()  # inputs and draws whose types read earlier inputs or draws
 
     @property
     def name(self) -> str:

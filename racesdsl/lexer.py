@@ -37,7 +37,7 @@ __all__ = ["RacesLexer", "KEYWORDS", "TYPE_NAMES"]
 # The reserved words (racesdsl/syntax/reserved.py; a test keeps the two equal).
 _DECLARATIONS = ("type", "env", "compose")
 _IMPORTS = ("use", "as")
-_CLAUSES = ("param", "input", "output", "where", "prompt", "step", "solve", "sample", "verify", "answer",
+_CLAUSES = ("param", "input", "draw", "let", "output", "where", "prompt", "step", "solve", "sample", "verify", "answer",
             "python")
 _VERIFIERS = ("exact", "tolerance", "unordered")
 _OPERATORS = ("seq", "par", "sort", "select", "distractors")
@@ -177,7 +177,7 @@ class RacesLexer(RegexLexer):
              bygroups(Keyword.Declaration, Whitespace, Name.Function, Whitespace, String.Doc)),
             (rf"\b(compose)(\s+)({NAME})(?:(\s+)({_DOC}))?",
              bygroups(Keyword.Declaration, Whitespace, Name.Function, Whitespace, String.Doc), "compose"),
-            (rf"\b(param|input)(\s+)({NAME})", bygroups(Keyword, Whitespace, Name.Variable)),
+            (rf"\b(param|input|draw|let)(\s+)({NAME})", bygroups(Keyword, Whitespace, Name.Variable)),
             (rf"\b(answer)(\s+)({NAME})", bygroups(Keyword, Whitespace, Name.Constant)),
             (rf'\b(python)(\s+)(")({_DOTTED})(:)({NAME})(")',
              bygroups(Keyword, Whitespace, String.Double, Name.Namespace, Punctuation, Name.Function,

@@ -10,7 +10,8 @@ problem with the seed that reproduces it:
   within `tolerance`); a `python` verifier accepting one is only a warning;
 - deterministic: a seed gives the same instance twice, and again from a fresh load;
 - output_type: reference answers inhabit the output type (a failing solver lands here);
-- inputs: sampled inputs inhabit their types and satisfy every `where`;
+- inputs: sampled inputs and draws inhabit their types (dependent ones at the earlier values) and
+  satisfy every `where`;
 - param_ends: sampling works at both ends of every numeric param (every Bool/Enum value),
   the params whose ranges depend on it moved along into range (selftest_params.py);
 - prompt_leak (warning): the prompt shows a non-trivial answer verbatim;
@@ -42,6 +43,7 @@ from racesdsl.runtime.score import brief
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
 from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
+from racesdsl.selftest_derived import derived_problem
 from racesdsl.selftest_params import end_assignments
 from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
@@ -288,6 +290,11 @@ class _Tester:
             if why is not None:
                 self.fail("inputs", inst.seed, f"input `{name}` is outside {show(t)}: {why}")
                 return
+        if self.env.derived:  # draws, lets, dependent shapes (selftest_derived)
+            why = derived_problem(self.env, inst)
+            if why is not None:
+                self.fail("inputs", inst.seed, why)
+            return
         args = [*(inst.input[n] for n in self.env.input_names), *(inst.params[p.name] for p in self.env.params)]
         for src, holds in self.env.wheres:
             if not holds(*args):

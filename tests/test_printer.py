@@ -88,6 +88,7 @@ SNIPPETS: dict[str, str] = {
     "language-4": LANGUAGE_SECTION_4,
     "language-5": LANGUAGE_SECTION_5,
     "uses": "use a\nuse a.b as c\nuse a.b.{x, y,}\nuse a.{z}\n",
+    "let-draw": 'env e {\n    input n: Int[1..5]\n    draw k: Int[1..len(xs) + n]\n    let s = k * (n + 1)\n}\n',
     "types": '''type A = Int
 type B = Int[1..]
 type C = Int[..n + 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from racesdsl.check.derived import EarlierValues, check_lets, sampled_clauses
 from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import constant_value, infer
 from racesdsl.check.resolve import ModuleScope
@@ -35,31 +36,44 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
     sampler = decl.first(A.SampleClause)
 
     inputs: list[InputInfo] = []
-    seen: set[str] = set(params)
-    for clause in decl.inputs:
-        if clause.name in seen:
-            diags.append(error("E0203", f"`{clause.name}` is declared twice in env `{decl.name}`", clause.span))
+    draws: list[InputInfo] = []
+    taken: dict[str, str] = {n: f"param `{n}`" for n in params}
+    earlier = EarlierValues(decl)
+    shaped: set[str] = set()
+    for clause in sampled_clauses(decl):
+        word = "input" if isinstance(clause, A.InputClause) else "draw"
+        if clause.name in taken:
+            if word == "input" and not taken[clause.name].startswith("draw"):
+                diags.append(error("E0203", f"`{clause.name}` is declared twice in env `{decl.name}`", clause.span))
+            else:
+                diags.append(error("E0330", f"{word} `{clause.name}` has the name of {taken[clause.name]}",
+                                   clause.span, f"rename it, for example `{clause.name}2`"))
             continue
-        seen.add(clause.name)
-        itype = _sized(resolve_type(clause.type, pctx), f"input `{clause.name}`", clause.type.span, diags)
-        if sampler is None and not T.is_bounded(itype):
+        taken[clause.name] = f"{word} `{clause.name}`"
+        if earlier.reads(clause):
+            shaped.add(clause.name)
+        itype = _sized(resolve_type(clause.type, earlier.context(pctx, clause.name)), f"{word} `{clause.name}`",
+                       clause.type.span, diags)
+        if sampler is None and not T.is_bounded(itype) or word == "draw" and not T.is_bounded(itype):
             diags.append(error(
-                "E0302", f"input `{clause.name}` has the unbounded type {T.show(itype)}", clause.type.span,
+                "E0302", f"{word} `{clause.name}` has the unbounded type {T.show(itype)}", clause.type.span,
                 "give it an interval or a length, e.g. `Int[0..100]` or `List[Int[0..9], len=1..10]`",
                 "or provide a sampler: `sample python \"module:function\"`"))
-        elif sampler is None:
+        elif sampler is None or word == "draw":
             itype = _samplable(itype, clause, diags)
-        inputs.append(InputInfo(clause.name, clause.type, itype))
+        earlier.add(clause.name, itype)
+        (inputs if word == "input" else draws).append(InputInfo(clause.name, clause.type, itype))
 
     out_clause = decl.first(A.OutputClause)
     output = _sized(resolve_type(out_clause.type, pctx), "the output", out_clause.type.span, diags) \
         if out_clause else T.TAny()
-    scope_types: dict[str, T.TType] = {i.name: i.type for i in inputs}
+    scope_types: dict[str, T.TType] = {i.name: i.type for i in inputs + draws}
     scope_types.update({p.name: p.type for p in params.values()})
     for failed in decl.params:  # a param whose declaration failed is still a known name
         scope_types.setdefault(failed.name, T.TAny())
+    lets, let_reads = check_lets(decl, scope_types, taken, diags)
 
-    used = set().union(*(type_names(c.type) for c in decl.inputs)) if decl.inputs else set()
+    used = set().union(let_reads, *(type_names(c.type) for c in sampled_clauses(decl)))
     if out_clause:
         used |= type_names(out_clause.type)
     for p in params.values():
@@ -93,7 +107,7 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
                                      p.decl.span, "use it in a type, the solver or the prompt, or remove it"))
     qual = f"{scope.name}.{decl.name}"
     return EnvInfo(qual, decl, scope, params, inputs, out_clause.type if out_clause else None,
-                   output, verify, answer)
+                   output, verify, answer, draws, lets, frozenset(shaped))
 
 
 def _sized(t: T.TType, what: str, span: A.Span, diags: list[Diagnostic]) -> T.TType:
@@ -106,7 +120,7 @@ def _sized(t: T.TType, what: str, span: A.Span, diags: list[Diagnostic]) -> T.TT
     return T.TAny()
 
 
-def _samplable(t: T.TType, clause: A.InputClause, diags: list[Diagnostic]) -> T.TType:
+def _samplable(t: T.TType, clause: A.InputClause | A.DrawClause, diags: list[Diagnostic]) -> T.TType:
     """A bounded input type, or `TAny` once reported if its sampler would run for ever (E0320)."""
     longest, size = L.longest(t), L.value_size(t)
     if longest > L.MAX_LENGTH:
@@ -115,7 +129,8 @@ def _samplable(t: T.TType, clause: A.InputClause, diags: list[Diagnostic]) -> T.
         why = f"can hold {size:,} values"
     else:
         return t
-    diags.append(error("E0320", f"input `{clause.name}` {why}, too large to sample", clause.type.span,
+    word = "input" if isinstance(clause, A.InputClause) else "draw"
+    diags.append(error("E0320", f"{word} `{clause.name}` {why}, too large to sample", clause.type.span,
                        f"lists, sets and strings are sampled at most {L.MAX_LENGTH:,} long, "
                        f"and {L.MAX_VALUE_SIZE:,} values in all: narrow the `len=` bounds (and the params they read)",
                        "or provide a sampler: `sample python \"module:function\"`"))

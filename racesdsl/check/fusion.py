@@ -158,6 +158,11 @@ class FusionChecker:
         label = walk.label(env.name)
         ranges = {n: p.range for n, p in env.params.items() if p.range is not None}
         fixed = self._fix_params(env, node, ranges)
+        if incoming and node.port is not None and any(d.name == node.port for d in env.draws):
+            self.diags.append(error("E0333", f"`{node.port}` is a draw of `{env.name}`: no stage can feed it",
+                                    node.span, "feed one of its inputs: " + ", ".join(i.name for i in env.inputs),
+                                    "a draw is sampled by the env itself and is not part of its signature"))
+            incoming = None
         fed = self._destructure(incoming, [i.name for i in env.inputs], node, env.name) if incoming else {}
         fed = fed or {}
         inferred = infer_exact_lengths(env, fed, ranges)
@@ -166,7 +171,8 @@ class FusionChecker:
         narrow = frozenset(n for n in free if n in ranges)
         ctx = TypeContext(env.module, ranges, narrow, None)
         for name, t in fed.items():
-            expected = resolve_type(env.input(name).texpr, ctx)
+            given = env.input(name)
+            expected = given.type if name in env.shaped else resolve_type(given.texpr, ctx)
             if incoming is not None:
                 self._assign(incoming, t, expected, name, env.name, node, (env, ranges, free))
         self._symbolic(env, list(fed), node)
@@ -176,7 +182,7 @@ class FusionChecker:
             p = env.params[n]
             walk.knobs.append(Knob(f"{label}.{n}", env.qualname, n, ranges.get(n, p.range)))
         recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not exact_len_param(env, n)), None)
-        inputs = tuple((i.name, resolve_type(i.texpr, recv)) for i in env.inputs)
+        inputs = tuple((i.name, i.type if i.name in env.shaped else resolve_type(i.texpr, recv)) for i in env.inputs)
         stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
         self.producers[id(stage)] = Producer(env, node, ranges, free)
         return stage, Signature(inputs, output, env.exact, True)

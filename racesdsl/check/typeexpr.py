@@ -28,6 +28,8 @@ class TypeContext:
     diags: list[Diagnostic] | None = None  # None: evaluate silently (already reported)
     poisoned: frozenset[str] = frozenset()  # params whose own declaration failed
     known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
+    lengths: Mapping[str, T.Interval] = field(default_factory=dict)  # earlier sized inputs/draws: `len(xs)`
+    blocked: Mapping[str, tuple[str, str, str | None]] = field(default_factory=dict)  # name -> (code, why, help)
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -35,7 +37,8 @@ class TypeContext:
 
     def with_params(self, params: Mapping[str, T.Interval], narrow: frozenset[str] = frozenset(),
                     report: bool = False) -> TypeContext:
-        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known)
+        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known,
+                           self.lengths, self.blocked)
 
 
 class _Unknown(Exception):
@@ -53,6 +56,8 @@ def bound_names(expr: A.Expr | None) -> set[str]:
             return bound_names(x)
         case A.BinOp(left=left, right=right):
             return bound_names(left) | bound_names(right)
+        case A.Call(func="len", args=(A.Name(id=name),), keywords=()):
+            return {name}
     return set()
 
 
@@ -95,6 +100,10 @@ def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
                 return ctx.params[name]
             if name in ctx.poisoned:
                 raise _Unknown(name)
+            if name in ctx.blocked:
+                code, why, fix = ctx.blocked[name]
+                ctx.report(error(code, why, expr.span, fix))
+                raise _Unknown(name)
             ctx.report(error("E0501", f"unknown name `{name}` in a bound", expr.span,
                              did_you_mean(name, [*ctx.params, *ctx.known]),
                              "bounds may only use the env's numeric params"))
@@ -109,6 +118,13 @@ def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
             if a is None or b is None:
                 return None
             return a + b if op == "+" else a - b if op == "-" else a * b
+        case A.Call(func="len", args=(A.Name(id=name) as arg,), keywords=()) if ctx.lengths or ctx.blocked:
+            if name in ctx.lengths:
+                return ctx.lengths[name]
+            code, why, fix = ctx.blocked.get(name, ("E0334", f"`len({name})` needs an earlier input or draw "
+                                                             "that is a list, a set or a string", None))
+            ctx.report(error(code, why, arg.span, fix))
+            raise _Unknown(name)
     ctx.report(error("E0301", "a bound must be arithmetic over numbers and params (+, -, *)", expr.span))
     return None
 

@@ -86,8 +86,15 @@ def docstring(text: str) -> str:
 def _env_context(info: EnvInfo) -> dict:
     decl, scope = info.decl, info.module
     ident = env_ident(info.name)
-    args = [i.name for i in info.inputs] + list(info.params)
+    stored = [i.name for i in info.inputs + info.draws]
+    args = stored + [let.name for let in info.lets] + list(info.params)
     functions, wheres = [], []
+    lets = []
+    for k, let in enumerate(info.lets):
+        fn = f"_{ident}_let_{k}"
+        functions.append(function_source(fn, stored + [x.name for x in info.lets[:k]] + list(info.params),
+                                         let.expr).rstrip("\n"))
+        lets.append((repr(let.name), fn))
     solve = decl.first(A.SolveClause)
     solve_fn, solve_ref = "None", "None"
     if isinstance(solve.body, A.PythonRef):
@@ -99,7 +106,17 @@ def _env_context(info: EnvInfo) -> dict:
         functions.append(function_source(f"_{ident}_where_{k}", args, where.expr).rstrip("\n"))
         wheres.append((repr(print_expr(where.expr)), f"_{ident}_where_{k}"))
     param_types = [(repr(n), type_source(p.decl.type, scope)) for n, p in info.params.items()]
-    input_types = [(repr(i.name), type_source(i.texpr, scope)) for i in info.inputs]
+    input_types = [(repr(i.name), type_source(i.texpr, scope)) for i in info.inputs if i.name not in info.shaped]
+    draw_types = [(repr(d.name), type_source(d.texpr, scope)) for d in info.draws if d.name not in info.shaped]
+    sampled = {c.name: c for c in info.inputs + info.draws}
+    order = [c.name for c in info.decl.clauses if isinstance(c, (A.InputClause, A.DrawClause)) and c.name in sampled]
+    shapes = []
+    for name in order:
+        if name in info.shaped:
+            fn = f"_{ident}_shape_{order.index(name)}"
+            src = type_source(sampled[name].texpr, scope, frozenset(order))
+            functions.append(f"def {fn}(p):\n    return {src}")
+            shapes.append((repr(name), fn))
     output_type = type_source(info.output_texpr, scope)
     sample = decl.first(A.SampleClause)
     verify = decl.first(A.VerifyClause)
@@ -111,7 +128,11 @@ def _env_context(info: EnvInfo) -> dict:
         "prompt": repr(template_source(decl.first(A.PromptClause).template).text),
         "step": repr(template_source(step.template).text) if step else None,
         "param_types": param_types, "input_types": input_types, "output_type": output_type,
-        "code": "\n".join([*functions, output_type, *(src for _, src in param_types + input_types)]),
+        "code": "\n".join([*functions, output_type, *(src for _, src in param_types + input_types + draw_types)]),
+        "derived": bool(info.draws or info.lets or info.shaped), "lets": lets, "shapes": shapes,
+        "draw_types": draw_types, "order": repr(order), "draw_names": repr([d.name for d in info.draws]),
+        "sampled_names": [repr(n) for n in order], "input_name_reprs": [repr(i.name) for i in info.inputs],
+        "draw_name_reprs": [repr(d.name) for d in info.draws],
         "params": [_ParamRow(repr(p.name), repr(p.kind), repr(p.default)) for p in info.params.values()],
         "input_names": repr([i.name for i in info.inputs]),
         "functions": functions, "solve_fn": solve_fn, "wheres": wheres,
@@ -130,4 +151,5 @@ def module_source(scope: ModuleScope, envs: list[EnvInfo]) -> str:
     source = plain_text(Path(scope.path).name)
     return _template().render(
         version=__version__, source=source, type_names=used, uses_helpers="_rt." in code, envs=contexts,
+        uses_derived=any(c["derived"] for c in contexts),
         docstring=docstring(f"Environments of module `{plain_text(scope.name)}`, compiled from `{source}`."))

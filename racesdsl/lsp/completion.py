@@ -103,10 +103,19 @@ def _param_items(info: EnvInfo | CompositeInfo) -> list[types.CompletionItem]:
             for k in info.iter_knobs()]
 
 
+# The clauses of an env body, offered as keywords with what each declares.
+CLAUSES = (("param", "a difficulty knob"), ("input", "a sampled value, fed by an earlier stage"),
+           ("draw", "a sampled value, never fed, not in the signature"), ("let", "a value derived once per instance"),
+           ("output", "the answer type"), ("where", "a sampling constraint"), ("prompt", "the task text"),
+           ("step", "the text of the task as a step"), ("solve", "the reference solver"),
+           ("sample", "a custom sampler"), ("verify", "how answers are compared"), ("answer", "the answer format"))
+
+
 def _general(analysis: Analysis) -> list[types.CompletionItem]:
     items = _stage_items(analysis)
     items += [types.CompletionItem(label=b, kind=K.Function, detail="builtin") for b in BUILTINS]
     items += [types.CompletionItem(label=t, kind=K.TypeParameter, detail="type") for t in sorted(TYPE_NAMES)]
+    items += [types.CompletionItem(label=w, kind=K.Keyword, detail=why) for w, why in CLAUSES]
     items += [types.CompletionItem(label=n, kind=K.TypeParameter, detail="type alias")
               for n in analysis.scope.visible_names(("type",))]
     return items

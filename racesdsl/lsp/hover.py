@@ -84,8 +84,8 @@ def symbol_text(analysis: Analysis, sym: Symbol) -> str | None:
 
 
 def member_text(analysis: Analysis, pos: types.Position) -> str | None:
-    """A param or input of the env whose body the cursor is in: its type with its intervals
-    (an input's widened over the params' ranges)."""
+    """A param, input, draw or let of the env whose body the cursor is in: its type with its
+    intervals (an input's widened over the params' ranges, a let's inferred)."""
     dotted = dotted_at(analysis.text, pos)
     if dotted is None or len(dotted) != 1:
         return None
@@ -97,6 +97,12 @@ def member_text(analysis: Analysis, pos: types.Position) -> str | None:
                 return f"param `{param.name}`: `{T.show(param.type)}` = {_default(param.default)}"
             if given is not None:
                 return f"input `{given.name}`: `{T.show(given.type)}`"
+            drawn = next((d for d in env.draws if d.name == dotted[0]), None)
+            if drawn is not None:
+                return f"draw `{drawn.name}`: `{T.show(drawn.type)}` (sampled, not part of the signature)"
+            let = next((x for x in env.lets if x.name == dotted[0]), None)
+            if let is not None:
+                return f"let `{let.name}`: `{T.show(let.type)}` (derived once per instance)"
     return None
 
 

@@ -1,4 +1,4 @@
-"""Document symbols: envs (params and inputs as children), composites and type aliases."""
+"""Document symbols: envs (params, inputs, draws and lets as children), composites and type aliases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from lsprotocol import types
 from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.positions import to_range
 from racesdsl.syntax import ast as A
-from racesdsl.syntax.printer import print_type
+from racesdsl.syntax.printer import print_expr, print_type
 
 
 def _symbol(name: str, kind: types.SymbolKind, span: A.Span, name_span: A.Span, text: str,
@@ -19,8 +19,12 @@ def _symbol(name: str, kind: types.SymbolKind, span: A.Span, name_span: A.Span, 
 def _env(decl: A.EnvDecl, text: str) -> types.DocumentSymbol:
     children = [_symbol(p.name, types.SymbolKind.TypeParameter, p.span, p.span, text, f"param {print_type(p.type)}")
                 for p in decl.params]
-    children += [_symbol(i.name, types.SymbolKind.Field, i.span, i.span, text, f"input {print_type(i.type)}")
-                 for i in decl.inputs]
+    for c in decl.clauses:
+        if isinstance(c, A.InputClause | A.DrawClause):
+            word = "input" if isinstance(c, A.InputClause) else "draw"
+            children.append(_symbol(c.name, types.SymbolKind.Field, c.span, c.span, text, f"{word} {print_type(c.type)}"))
+        elif isinstance(c, A.LetClause):
+            children.append(_symbol(c.name, types.SymbolKind.Variable, c.span, c.span, text, f"let = {print_expr(c.expr)}"))
     return _symbol(decl.name, types.SymbolKind.Class, decl.span, decl.name_span, text, decl.doc, children)
 
 

@@ -253,7 +253,7 @@ class Composite:
                 fed_name = stage.port or env.input_names[0]
                 words = f"the {_noun(prev.types.output)} you obtained in step {step}"
                 trusted = _proved(stage, prev.types.output, comp, fed_name)
-            direct = trusted and len(env.input_names) == 1 and not env.wheres
+            direct = trusted and len(env.input_names) == 1 and not env.wheres and not env.derived
             plan.append((stage, env, values, comp, param_values, fed_name, words, trusted, direct))
             prev = comp
         return remember(cache, key, plan)
@@ -294,6 +294,8 @@ class Composite:
         while first is not None and first.children:  # a composite as the first stage: its first env's
             first = first.children[0]
         inputs = dict(first.inputs) if first is not None else {}
+        for name, _ in getattr(first.env, "lets", ()) if first is not None else ():  # kept: inputs and draws
+            inputs.pop(name, None)
         if extra:
             inputs.update(extra)
         inst = _Sampled(self.qualname, seed, knobs, inputs, prompt, answer, iid)

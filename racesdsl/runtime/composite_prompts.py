@@ -281,7 +281,7 @@ def _apply(run: _Run, value: Any) -> tuple[Any, str | None]:
             why = comp.input_checks[name](inputs.get(name))
             if why is not None:
                 return None, f"cannot take that value ({why})"
-        return env._solve({n: inputs[n] for n in env.input_names}, params, comp, -1), None
+        return env._solve(env._with_lets(inputs, comp), params, comp, -1), None
     except Exception as exc:  # any failure of a proposed step scores 0 with a reason
         return None, f"fails on that value ({type(exc).__name__})"
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from racesdsl.runtime import derived
 from racesdsl.runtime.env import MAX_TRIES, Environment, ParamError, _Compiled
 from racesdsl.runtime.score import Score
 from racesdsl.runtime.types import (
@@ -132,7 +133,7 @@ def _run_stage(stage: Stage, rng: random.Random, params: dict[str, Any], incomin
             infer_lengths(stage, params, fed)
     values, comp, param_values = _resolved(stage, env, params)
     trusted = len(fed) == 1 and in_type is not None and _proved(stage, in_type, comp, next(iter(fed)))
-    if trusted and len(env.input_names) == 1 and not env.wheres:  # nothing to draw, nothing to check
+    if trusted and len(env.input_names) == 1 and not env.wheres and not env.derived:  # nothing to draw or check
         inputs = fed
     else:
         inputs = _draw_rest(env, rng, values, comp, {} if trusted else fed, param_values, seed,
@@ -207,6 +208,11 @@ def _draw_rest(env: Environment, rng: random.Random, params: dict[str, Any], com
                trusted: dict[str, Any] | None = None) -> dict[str, Any]:
     """Draw the unfed inputs until every `where` holds; fed inputs are fixed (`trusted` ones
     are known to fit their input's type: see `_proved`)."""
+    if env.derived:  # draws, lets, shapes: fed values are kept, their dependent types checked
+        values = derived.draw_until(env, rng, params, comp, {**(trusted or {}), **fed}, seed)
+        if values is None:
+            raise _Redraw()
+        return values
     names = env.input_names
     unfed = len(fed) + len(trusted or ()) < len(names)
     checks = comp.input_checks

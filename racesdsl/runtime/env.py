@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from racesdsl.runtime import derived
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for, preview
@@ -67,6 +68,7 @@ class EnvTypes:
     params: Mapping[str, Any]  # name -> TType (each evaluated at the other params' values)
     inputs: Mapping[str, Any]  # name -> TType
     output: Any
+    draws: Mapping[str, Any] = field(default_factory=dict)  # name -> TType (sampled, not in the signature)
 
 
 class Instance(NamedTuple):
@@ -106,6 +108,7 @@ class _Compiled:
     id_suffix: bytes = b""
     tag_verifier: Callable[[str, Any, dict, dict], Score] | None = None  # as a composite's stage (built on use)
     param_values: tuple = ()  # the params in declaration order, as expression solvers take them
+    plan: Any = None  # runtime.derived.Plan of an env with draws, lets or dependent shapes
 
 
 @dataclass(eq=False)
@@ -129,6 +132,11 @@ class Environment:
     sample_ref: str | None = None
     verify_ref: str | None = None
     origin: str = "."  # the spec's folder: python bindings are looked up there first
+    # Draws, lets and dependent shapes (runtime.derived); `order` is the inputs and draws as declared.
+    draw_names: list[str] = field(default_factory=list)
+    lets: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
+    shapes: dict[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
+    order: list[str] | None = None
     pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
     _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -137,6 +145,11 @@ class Environment:
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    @property
+    def derived(self) -> bool:
+        """Whether it has draws, lets or dependent shapes: it samples through runtime.derived."""
+        return bool(self.draw_names or self.lets or self.shapes)
 
     def __reduce__(self) -> tuple:
         """Pickled by reference (where it comes from), never by state: see runtime.pickling."""
@@ -211,7 +224,8 @@ class Environment:
         if hit is not None:
             return hit
         types = self.types(params)
-        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_ref is None else []
+        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] \
+            if self.sample_ref is None and not self.derived else []
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
@@ -220,6 +234,8 @@ class Environment:
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
             f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
             param_values=tuple(params[p.name] for p in self.params))
+        if self.derived:
+            compiled.plan = derived.make_plan(self, types, self.order or self.input_names + self.draw_names)
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
         self._cache[key] = compiled
@@ -251,6 +267,8 @@ class Environment:
             prompt = self.render_prompt(values | inputs) + comp.instruction
         except TemplateError as exc:
             raise exc.at(seed, values) from None
+        if self.lets:  # an instance keeps its inputs and draws; lets are derived again from them
+            inputs = {n: inputs[n] for n in comp.plan.stored}
         return Instance(self.qualname, seed, values, inputs, prompt, answer, iid)
 
     def _getters(self) -> tuple[Callable[[dict], tuple], Callable[[dict], tuple]]:
@@ -268,6 +286,12 @@ class Environment:
         return got
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
+        if self.derived:
+            values = derived.draw_until(self, rng, params, comp, {}, seed)
+            if values is None:
+                raise SamplingError(f"{self.name}: no draw satisfied every `where` and dependent type in "
+                                    f"{MAX_TRIES} tries (seed {seed}, params {params})")
+            return values
         if not self.wheres:
             return self._draw_once(rng, params, comp, seed)
         failed = ""
@@ -311,11 +335,14 @@ class Environment:
 
     def _solve(self, inputs: dict[str, Any], params: dict[str, Any], comp: _Compiled, seed: int) -> Any:
         try:
-            if self.solve_ref is None:  # compiled expressions take inputs then params, positionally
+            if self.solve_ref is None and comp.plan is not None:  # inputs, draws, lets, then params
+                answer = self.solve_fn(*[inputs[n] for n in comp.plan.names], *comp.param_values)
+            elif self.solve_ref is None:  # compiled expressions take inputs then params, positionally
                 answer = self.solve_fn(*self._getters()[0](inputs), *comp.param_values)
             else:
                 fn, takes = self._get("solve")
-                answer = fn(**inputs, **{p: params[p] for p in takes})
+                given = inputs if comp.plan is None else {n: inputs[n] for n in comp.plan.stored}
+                answer = fn(**given, **{p: params[p] for p in takes})
         except Exception as exc:  # a failing reference solver is a spec bug: say where
             raise SolverError(f"{self.name}: the solver raised {type(exc).__name__}: {exc} "
                               f"(seed {seed}, params {params}, input {inputs})") from exc
@@ -326,8 +353,18 @@ class Environment:
         return comp.canonical_output(answer)
 
     def solve(self, inputs: Mapping[str, Any], **params: Any) -> Any:
+        """The reference answer; an env with draws takes them with the inputs (as `Instance.input` has them)."""
         values = self.resolve_params(params)
-        return self._solve(dict(inputs), values, self._compiled(values), -1)
+        comp = self._compiled(values)
+        return self._solve(self._with_lets(inputs, comp), values, comp, -1)
+
+    def _with_lets(self, inputs: Mapping[str, Any], comp: _Compiled) -> dict[str, Any]:
+        """The inputs (and draws), with the lets derived from them."""
+        if comp.plan is None:
+            return {n: inputs[n] for n in self.input_names}
+        values = {n: inputs[n] for n in comp.plan.stored}
+        derived.add_lets(self, values, comp)
+        return values
 
     # ---------------------------------------------------------- answering
 

@@ -53,9 +53,9 @@ from racesdsl.syntax.ast_types import (
 from racesdsl.syntax.spans import NO_SPAN, Span, span_field
 
 __all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType", "Call", "Clause",
-           "CompExpr", "Compare", "ComposeDecl", "Comprehension", "Decl", "EnumType", "EnvDecl", "Expr",
+           "CompExpr", "Compare", "ComposeDecl", "Comprehension", "Decl", "DrawClause", "EnumType", "EnvDecl", "Expr",
            "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause", "IntLit", "IntType",
-           "Keyword", "LenSpec", "ListComp", "ListLit", "ListType", "Module", "NO_SPAN", "Name",
+           "Keyword", "LenSpec", "LetClause", "ListComp", "ListLit", "ListType", "Module", "NO_SPAN", "Name",
            "NamedType", "OpExpr", "Option", "OutputClause", "ParamArg", "ParamClause", "PromptClause",
            "PythonRef", "RecordItem", "RecordLit", "RecordType", "SampleClause", "SetType", "Slice",
            "SolveClause", "Span", "StageRef", "StepClause", "StrLit", "StrType", "Subscript", "Template",
@@ -95,6 +95,24 @@ class ParamClause:
 class InputClause:
     name: str
     type: TypeExpr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class DrawClause:
+    """`draw NAME: T`: sampled like an input, but never fed and not in the signature."""
+
+    name: str
+    type: TypeExpr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class LetClause:
+    """`let NAME = EXPR`: a value derived once per instance."""
+
+    name: str
+    expr: Expr
     span: Span = span_field()
 
 
@@ -151,7 +169,7 @@ class AnswerClause:
 
 Clause = (
     ParamClause | InputClause | OutputClause | WhereClause | PromptClause | StepClause |
-    SolveClause | SampleClause | VerifyClause | AnswerClause
+    SolveClause | SampleClause | VerifyClause | AnswerClause | DrawClause | LetClause
 )
 
 

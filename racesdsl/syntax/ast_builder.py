@@ -118,6 +118,12 @@ class AstBuilder(Transformer):
     def input_clause(self, meta, name, type_):
         return A.InputClause(self._ident(name, "an input"), type_, span=self._s(meta))
 
+    def draw_clause(self, meta, name, type_):
+        return A.DrawClause(self._ident(name, "a draw"), type_, span=self._s(meta))
+
+    def let_clause(self, meta, name, expr):
+        return A.LetClause(self._ident(name, "a let"), expr, span=self._s(meta))
+
     def output_clause(self, meta, type_):
         return A.OutputClause(type_, span=self._s(meta))
 

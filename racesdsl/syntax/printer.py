@@ -268,6 +268,10 @@ def print_clause(c: A.Clause) -> str:
             return f"param {name}: {print_type(type_)} = {print_expr(default)}"
         case A.InputClause(name=name, type=type_):
             return f"input {name}: {print_type(type_)}"
+        case A.DrawClause(name=name, type=type_):
+            return f"draw {name}: {print_type(type_)}"
+        case A.LetClause(name=name, expr=expr):
+            return f"let {name} = {print_expr(expr)}"
         case A.OutputClause(type=type_):
             return f"output {print_type(type_)}"
         case A.WhereClause(expr=expr):

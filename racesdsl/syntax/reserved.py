@@ -1,7 +1,7 @@
 """Reserved words of the language (docs/language.md §2)."""
 
 KEYWORDS = frozenset("""
-use as type env compose param input output where prompt step solve sample
+use as type env compose param input draw let output where prompt step solve sample
 verify answer python exact tolerance unordered seq par sort select distractors
 true false and or not in if else for
 """.split())
