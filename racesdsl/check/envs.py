@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+from racesdsl.check.data import one_of
+from racesdsl.check.distributions import check_distribution
 from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import constant_value, infer
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import check_template
-from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large, type_names
+from racesdsl.check.typeexpr import TypeContext, bound_names, resolve_type, too_large, type_names
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error, warning
 from racesdsl.ir import EnvInfo, InputInfo, ParamInfo
 from racesdsl.runtime import limits as L
@@ -41,6 +43,13 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
             diags.append(error("E0203", f"`{clause.name}` is declared twice in env `{decl.name}`", clause.span))
             continue
         seen.add(clause.name)
+        if isinstance(clause.type, A.OneOfType):  # drawn from a data file's values, which are checked
+            data = one_of(clause.type, scope, diags)
+            inputs.append(InputInfo(clause.name, clause.type, data.elem if data else T.TAny(), None, data))
+            if clause.dist is not None:
+                diags.append(error("E0344", f"input `{clause.name}` is drawn from its data, uniformly",
+                                   clause.dist.span, "remove `~ ...`, or list the values in an Enum with weights"))
+            continue
         itype = _sized(resolve_type(clause.type, pctx), f"input `{clause.name}`", clause.type.span, diags)
         if sampler is None and not T.is_bounded(itype):
             diags.append(error(
@@ -49,7 +58,8 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
                 "or provide a sampler: `sample python \"module:function\"`"))
         elif sampler is None:
             itype = _samplable(itype, clause, diags)
-        inputs.append(InputInfo(clause.name, clause.type, itype))
+        check_distribution(clause, itype, sampler is not None, pctx, diags)
+        inputs.append(InputInfo(clause.name, clause.type, itype, clause.dist))
 
     out_clause = decl.first(A.OutputClause)
     output = _sized(resolve_type(out_clause.type, pctx), "the output", out_clause.type.span, diags) \
@@ -60,6 +70,7 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
         scope_types.setdefault(failed.name, T.TAny())
 
     used = set().union(*(type_names(c.type) for c in decl.inputs)) if decl.inputs else set()
+    used |= {n for c in decl.inputs if c.dist for a in c.dist.args for n in bound_names(a)}  # bernoulli(p)
     if out_clause:
         used |= type_names(out_clause.type)
     for p in params.values():

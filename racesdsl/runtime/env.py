@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for, preview
+from racesdsl.runtime.distributions import dist_sampler
 from racesdsl.runtime.levels import params_at_level
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
@@ -67,6 +68,7 @@ class EnvTypes:
     params: Mapping[str, Any]  # name -> TType (each evaluated at the other params' values)
     inputs: Mapping[str, Any]  # name -> TType
     output: Any
+    dists: Mapping[str, Any] = field(default_factory=dict)  # name -> runtime.distributions.Dist (not uniform)
 
 
 class Instance(NamedTuple):
@@ -129,6 +131,7 @@ class Environment:
     sample_ref: str | None = None
     verify_ref: str | None = None
     origin: str = "."  # the spec's folder: python bindings are looked up there first
+    identity: str = ""  # digests of the data files the env draws from: a changed file gives new instance ids
     pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
     _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -211,14 +214,16 @@ class Environment:
         if hit is not None:
             return hit
         types = self.types(params)
-        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_ref is None else []
+        samplers = [(n, dist_sampler(types.inputs[n], types.dists[n]) if n in types.dists
+                     else sampler_for(types.inputs[n])) for n in self.input_names] if self.sample_ref is None else []
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
                           python_fn=self._get("verify")),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
-            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
+            f"{self.qualname}{'#' + self.identity if self.identity else ''}\n".encode(),
+            f"\n{params_key(params)}".encode(),
             param_values=tuple(params[p.name] for p in self.params))
         if len(self._cache) > 4096:  # bounded: params sweeps must not grow memory without end
             self._cache.clear()
