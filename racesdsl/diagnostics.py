@@ -50,6 +50,11 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0206", "not an environment", "A composition stage names a module or a type instead of an env."),
     ("E0207", "type alias cycle", "Type aliases refer to each other in a cycle, so none of them is a type."),
     ("E0208", "module name clash", "Two files of one program have the same module name (a user module named like a loaded stdlib module is renamed `name_` instead)."),
+    ("E0209", "data file not readable",
+     "A `data` declaration names a file that is missing, unreadable, larger than 16 MiB, or not inside the "
+     "spec's folder (an absolute path, `..`, or a link out of the folder)."),
+    ("E0210", "`OneOf` without data", "`OneOf[name]` needs `name` to be a `data` declaration, and stands only "
+     "as the whole type of an input."),
     ("E0301", "invalid type", "A type is malformed: empty interval, duplicate enum literal, bad character class."),
     ("E0302", "unbounded input", "An input type has no interval or length, so it cannot be sampled."),
     ("E0303", "invalid param", "A param has a type other than bounded Int/Float, Bool or Enum, or a default outside its range."),
@@ -81,6 +86,20 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0333", "draw fed by a port", "`e[name]` names a draw: a draw is sampled by its env and no stage can feed it."),
     ("E0334", "bound reads a value it cannot use",
      "A bound reads a let, a non-number by name (use `len(xs)`), or the length of a number."),
+    ("E0340", "weights do not fit the domain",
+     "`~ weights(...)` needs one constant weight >= 0 per value of the input's Int range or Enum (not all 0), "
+     "and a domain that does not depend on params."),
+    ("E0341", "probability out of range", "`~ bernoulli(p)` needs p in [0, 1] for every value of the params."),
+    ("E0342", "loguniform needs positive bounds",
+     "`~ loguniform` spreads draws evenly over orders of magnitude, so the range must start above 0."),
+    ("E0343", "distinct list longer than its domain",
+     "A `List[T, len=.., distinct]` can be longer than T has values, so it could not hold distinct elements."),
+    ("E0344", "distribution does not fit the input",
+     "`weights` draws an Int range or an Enum, `bernoulli` a Bool, `loguniform` an Int or Float range; "
+     "an input drawn by a custom sampler takes no distribution."),
+    ("E0345", "data file does not fit its type",
+     "A `data` file's contents do not parse in its format or do not fit the declared `List`/`Set` type "
+     "(an element out of its type, a repeated Set element, no element at all, a csv header unlike the fields)."),
     ("E0401", "template syntax error", "A prompt or step template is not valid jinja2."),
     ("E0402", "undefined name in template", "A template mentions a name that is neither an input, a param nor a runtime filter."),
     ("E0403", "input not mentioned in prompt", "An input the prompt never mentions makes the task unsolvable."),

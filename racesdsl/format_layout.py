@@ -27,6 +27,7 @@ from racesdsl.syntax.printer import (
     binding_level,
     print_clause,
     print_decl,
+    print_distribution,
     print_type,
     quote_string,
 )
@@ -320,6 +321,8 @@ class Layout:
             case A.ListType(elem=elem, length=length) | A.SetType(elem=elem, length=length):
                 keyword = "List" if isinstance(t, A.ListType) else "Set"
                 items = [self.type(elem)] + ([] if length is None else [self._len(length)])
+                if isinstance(t, A.ListType) and t.distinct:
+                    items.append("distinct")
                 return (keyword, bracket("[", items, "]", trailing=False))
             case A.TupleType(items=items):
                 return ("Tuple", bracket("[", [self.type(i) for i in items], "]", trailing=False))
@@ -366,10 +369,10 @@ class Layout:
         match c:
             case A.ParamClause(name=name, type=type_, default=default):
                 return (f"param {name}: ", self.type(type_), " = ", self.at(default, TEST))
-            case A.InputClause(name=name, type=type_):
-                return (f"input {name}: ", self.type(type_))
-            case A.DrawClause(name=name, type=type_):
-                return (f"draw {name}: ", self.type(type_))
+            case A.InputClause(name=name, type=type_, dist=dist):
+                return (f"input {name}: ", self.type(type_), print_distribution(dist))
+            case A.DrawClause(name=name, type=type_, dist=dist):
+                return (f"draw {name}: ", self.type(type_), print_distribution(dist))
             case A.LetClause(name=name, expr=expr):
                 return (f"let {name} = ", self.at(expr, TEST))
             case A.OutputClause(type=type_):
@@ -389,6 +392,8 @@ class Layout:
                 return ("use " + ".".join(module) + ".", bracket("{", [n.name for n in names], "}"))
             case A.TypeDecl(name=name, type=type_):
                 return (f"type {name} = ", self.type(type_))
+            case A.DataDecl(name=name, type=type_, format=fmt, path=path):
+                return (f"data {name}: ", self.type(type_), f" = {fmt}({quote_string(path)})")
             case A.ComposeDecl(name=name, doc=doc, body=body):
                 return (f"compose {name}{env_doc(doc)} = ", self.comp(body))
         return print_decl(d)

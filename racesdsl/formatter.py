@@ -115,8 +115,8 @@ def _blank_between(a: _Item, b: _Item, text: str) -> bool:
 
 
 def _top_blank(prev: _Item, item: _Item, text: str) -> bool:
-    """Declarations are a blank line apart, but a run of `use`, `type` or `compose` lines may stay together."""
-    for kind in (A.UseDecl, A.TypeDecl, A.ComposeDecl):
+    """Declarations are a blank line apart, but a run of `use`, `type`, `data` or `compose` lines may stay together."""
+    for kind in (A.UseDecl, A.TypeDecl, A.DataDecl, A.ComposeDecl):
         if isinstance(prev.node, kind) and (item.node is None or isinstance(item.node, kind)):
             return _blank_between(prev, item, text)
     if prev.node is not None:

@@ -31,6 +31,8 @@ class InputInfo:
     name: str
     texpr: A.TypeExpr
     type: TType  # widened over the params' ranges
+    dist: A.Distribution | None = None  # `~ ...`; None: uniform
+    data: object = None  # check.data.DataInfo of `OneOf[name]`: drawn uniformly from its values
 
 
 @dataclass(frozen=True)

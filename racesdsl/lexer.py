@@ -46,7 +46,10 @@ _WORD_OPS = ("and", "or", "not", "in")
 _FLOW = ("if", "else", "for")
 KEYWORDS = frozenset(_DECLARATIONS + _IMPORTS + _CLAUSES + _VERIFIERS + _OPERATORS + _CONSTANTS + _WORD_OPS
                      + _FLOW)
-TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple"))
+TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple", "OneOf"))
+# Words with a meaning only where they stand (not reserved): `~ weights(...)`, `distinct]`, `= lines(...)`.
+_DISTRIBUTIONS = ("weights", "bernoulli", "loguniform")
+_DATA_FORMATS = ("lines", "json", "csv")
 
 # Builtins of the expression language, highlighted where they are called.
 _BUILTINS = ("len", "sum", "min", "max", "sorted", "reversed", "abs", "gcd", "lcm", "count", "unique",
@@ -173,6 +176,10 @@ class RacesLexer(RegexLexer):
             include("space"),
             (r"\b(use)\b", Keyword.Namespace, "use"),
             (rf"\b(type)(\s+)({NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
+            (rf"^(\s*)(data)(\s+)({NAME})(?=\s*:)", bygroups(Whitespace, Keyword.Declaration, Whitespace, Name.Constant)),
+            (rf"(~)(\s*)({_words(_DISTRIBUTIONS)})", bygroups(Operator, Whitespace, Keyword.Pseudo)),
+            (r"(?<=,)(\s*)(distinct)(?=\s*\])", bygroups(Whitespace, Keyword.Pseudo)),
+            (rf"(?<==)(\s*)({_words(_DATA_FORMATS)})(?=\s*\()", bygroups(Whitespace, Name.Builtin)),
             (rf"\b(env)(\s+)({NAME})(?:(\s+)({_DOC}))?",
              bygroups(Keyword.Declaration, Whitespace, Name.Function, Whitespace, String.Doc)),
             (rf"\b(compose)(\s+)({NAME})(?:(\s+)({_DOC}))?",
@@ -231,7 +238,7 @@ class RacesLexer(RegexLexer):
             (r"\n", Whitespace, "#pop"),
             (r"[^\S\n]+", Whitespace),
             (r"#[^\n]*", Comment.Single),
-            (r"(?=\b(?:use|type|env|compose)\b)", Whitespace, "#pop"),
+            (r"(?=\b(?:use|type|env|compose)\b|^\s*data\s+\w+\s*:)", Whitespace, "#pop"),
             (r"\b(as)(\s+)(" + NAME + ")", bygroups(Keyword.Namespace, Whitespace, Name.Namespace)),
             (r"\{", Punctuation, "use-names"),
             (r"\.", Punctuation),
@@ -245,7 +252,7 @@ class RacesLexer(RegexLexer):
         ],
         "compose": [
             # A composition runs until the next declaration.
-            (r"(?=\b(?:use|type|env|compose)\b)", Whitespace, "#pop"),
+            (r"(?=\b(?:use|type|env|compose)\b|^\s*data\s+\w+\s*:)", Whitespace, "#pop"),
             (r"(?<=[(\[,])(\s*)(reward)(\s*)(=)(?!=)(\s*)(" + NAME + ")",
              bygroups(Whitespace, Name.Attribute, Whitespace, Operator, Whitespace, Name.Constant)),
             (r"(\[)(\s*)(" + NAME + r")(\s*)(\])", bygroups(Punctuation, Whitespace, Name.Label, Whitespace,

@@ -5,7 +5,9 @@ marked ```races error=CODE (or warning=CODE) shows a mistake: checking it must
 report that code, and nothing else. Each block is written as its own module,
 `ex_<n>.races`, in a fresh folder. A block right after `<!-- file: NAME.races -->`
 is a module other examples import: it is written under that name into one
-shared folder, which every check gets as its `--path`.
+shared folder, which every check gets as its `--path`. A ```text block right
+after `<!-- file: NAME.txt -->` (or `.json`, `.csv`) is a data file that a named
+module reads: it is written into that folder too.
 
 A ```console block that starts with `$ racesdsl` is run in that shared folder
 and must print what the page shows. The page must also keep enough examples
@@ -38,6 +40,7 @@ MIN_BLOCKS = 25
 
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"<!-- file: (?P<name>[A-Za-z_][A-Za-z0-9_]*\.races) -->\s*\Z")
+DATA_MARK = re.compile(r"<!-- file: (?P<name>[A-Za-z_][A-Za-z0-9_]*\.(?:txt|json|csv)) -->\s*\Z")
 RACES_INFO = re.compile(r"races(?:\s+(?P<kind>error|warning)=(?P<code>[EW]\d{4}))?")
 OTHER_INFOS = {"", "console", "text", "sh", "python", "json"}
 
@@ -80,6 +83,16 @@ def races_blocks(text: str) -> list[Block]:
 BLOCKS = races_blocks(doc_text())
 
 
+def data_files(text: str) -> dict[str, str]:
+    """The data files the page shows (`<!-- file: words.txt -->` then a ```text block), by name."""
+    out = {}
+    for m in FENCE.finditer(text):
+        mark = DATA_MARK.search(text, 0, m.start())
+        if mark is not None and mark.end() == m.start() and m.group("info").strip() == "text":
+            out[mark.group("name")] = m.group("body")
+    return out
+
+
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shared folder of named modules (`<!-- file: NAME.races -->`)."""
@@ -89,6 +102,8 @@ def modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
             target = folder / b.file
             assert not target.exists(), f"two blocks are named {b.file}"
             target.write_text(b.body, encoding="utf-8")
+    for name, body in data_files(doc_text()).items():
+        (folder / name).write_text(body, encoding="utf-8")
     return folder
 
 

@@ -397,3 +397,36 @@ def test_without_pygls_the_command_exits_2_with_a_message() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert "pip install 'racesdsl[lsp]'" in done.stderr
+
+
+DATA_SPEC = '''data words: List[Str[len=1..9, chars="a-z"]] = lines("words.txt")
+
+env echo "Repeat a word." {
+    input w: OneOf[words]
+    input k: Int[0..1] ~ weights(3, 1)
+    output Str
+    prompt """Repeat {{ w }} {{ k }}."""
+    solve w
+}
+'''
+
+
+def test_data_and_distributions_get_hover_symbols_and_completion(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.races"
+    (tmp_path / "words.txt").write_text("cat\ndog\n", encoding="utf-8")
+
+    async def body(s: Session) -> None:
+        assert await s.open(spec, DATA_SPEC) == []
+        got = await s.client.text_document_hover_async(types.HoverParams(
+            text_document=doc_id(spec), position=at(DATA_SPEC, "words]")))
+        assert got is not None and 'from lines("words.txt"), 2 values' in got.contents.value
+        outline = await s.client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=doc_id(spec)))
+        assert "words" in {sym.name for sym in outline}
+        typing = DATA_SPEC.replace("weights(3, 1)", "")
+        await s.replace(spec, typing, 2)
+        after_tilde = await completions(s, spec, at(typing, "~ ", shift=2))
+        assert set(after_tilde) == {"weights", "bernoulli", "loguniform"}
+        general = await completions(s, spec, at(typing, "solve w", shift=len("solve ")))
+        assert "words" in general and "OneOf" in general
+    run(body)

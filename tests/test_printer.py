@@ -88,7 +88,18 @@ SNIPPETS: dict[str, str] = {
     "language-4": LANGUAGE_SECTION_4,
     "language-5": LANGUAGE_SECTION_5,
     "uses": "use a\nuse a.b as c\nuse a.b.{x, y,}\nuse a.{z}\n",
-    "let-draw": 'env e {\n    input n: Int[1..5]\n    draw k: Int[1..len(xs) + n]\n    let s = k * (n + 1)\n}\n',
+    "let-draw": 'env e {\n    input n: Int[1..5]\n    draw k: Int[1..len(xs) + n] ~ loguniform\n    let s = k * (n + 1)\n}\n',
+    "sampling": '''data words: List[Str[len=1..9]] = lines("w.txt")
+data rows: List[{a: Int}] = csv("sub/rows.csv")
+env e {
+    input w: OneOf[m.words]
+    input k: Int[0..2] ~ weights(1, 2.5, 0,)
+    input b: Bool ~ bernoulli(p / 2)
+    input n: Int[1..10 ** 6] ~ loguniform
+    input xs: List[Int[1..9], len=9, distinct]
+    input ys: List[Str[len=1], distinct]
+}
+''',
     "types": '''type A = Int
 type B = Int[1..]
 type C = Int[..n + 1]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+from racesdsl.check.data import one_of
 from racesdsl.check.derived import EarlierValues, check_lets, sampled_clauses
+from racesdsl.check.distributions import check_distribution
 from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import constant_value, infer
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import check_template
-from racesdsl.check.typeexpr import TypeContext, resolve_type, too_large, type_names
+from racesdsl.check.typeexpr import TypeContext, bound_names, resolve_type, too_large, type_names
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error, warning
 from racesdsl.ir import EnvInfo, InputInfo, ParamInfo
 from racesdsl.runtime import limits as L
@@ -50,8 +52,22 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
                                    clause.span, f"rename it, for example `{clause.name}2`"))
             continue
         taken[clause.name] = f"{word} `{clause.name}`"
+        into = inputs if word == "input" else draws
+        if isinstance(clause.type, A.OneOfType):  # drawn from a data file's values, which are checked
+            data = one_of(clause.type, scope, diags)
+            elem = data.elem if data else T.TAny()
+            earlier.add(clause.name, elem)
+            into.append(InputInfo(clause.name, clause.type, elem, None, data))
+            if clause.dist is not None:
+                diags.append(error("E0344", f"{word} `{clause.name}` is drawn from its data, uniformly",
+                                   clause.dist.span, "remove `~ ...`, or list the values in an Enum with weights"))
+            continue
         if earlier.reads(clause):
             shaped.add(clause.name)
+            if clause.dist is not None:
+                diags.append(error("E0344", f"{word} `{clause.name}` has a type that reads earlier values, so it "
+                                   "is drawn uniformly", clause.dist.span,
+                                   "remove `~ ...`, or give the type constant bounds"))
         itype = _sized(resolve_type(clause.type, earlier.context(pctx, clause.name)), f"{word} `{clause.name}`",
                        clause.type.span, diags)
         if sampler is None and not T.is_bounded(itype) or word == "draw" and not T.is_bounded(itype):
@@ -61,8 +77,10 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
                 "or provide a sampler: `sample python \"module:function\"`"))
         elif sampler is None or word == "draw":
             itype = _samplable(itype, clause, diags)
+        if clause.name not in shaped:
+            check_distribution(clause, itype, sampler is not None and word == "input", pctx, diags)
         earlier.add(clause.name, itype)
-        (inputs if word == "input" else draws).append(InputInfo(clause.name, clause.type, itype))
+        into.append(InputInfo(clause.name, clause.type, itype, clause.dist))
 
     out_clause = decl.first(A.OutputClause)
     output = _sized(resolve_type(out_clause.type, pctx), "the output", out_clause.type.span, diags) \
@@ -74,6 +92,7 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
     lets, let_reads = check_lets(decl, scope_types, taken, diags)
 
     used = set().union(let_reads, *(type_names(c.type) for c in sampled_clauses(decl)))
+    used |= {n for c in sampled_clauses(decl) if c.dist for a in c.dist.args for n in bound_names(a)}  # bernoulli(p)
     if out_clause:
         used |= type_names(out_clause.type)
     for p in params.values():

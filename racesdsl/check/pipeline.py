@@ -12,6 +12,7 @@ from pathlib import Path
 
 from typeguard import typechecked
 
+from racesdsl.check.data import check_data
 from racesdsl.check.envs import check_env
 from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.resolve import ModuleScope, load, unused_import_warnings
@@ -60,6 +61,8 @@ def _check(paths: Sequence[str | Path], search_path: Sequence[str | Path]) -> Ch
     modules = [m for m in loaded.modules if m.ast is not None]
     for scope in modules:  # first, so every env and alias finds the aliases it uses resolved
         _check_aliases(scope, diags)
+    for scope in modules:  # then data files, whose types may use aliases, before the envs that draw from them
+        check_data(scope, diags)
     for scope in modules:
         for decl in scope.ast.decls:
             if isinstance(decl, A.EnvDecl) and scope.own.get(decl.name, None) and scope.own[decl.name].decl is decl:

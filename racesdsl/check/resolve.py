@@ -24,10 +24,10 @@ STD = "std"
 class Symbol:
     """What a name stands for: a type alias, env, composite or module."""
 
-    kind: str  # "type" | "env" | "compose" | "module" | "error" (a failed import: already reported)
+    kind: str  # "type" | "data" | "env" | "compose" | "module" | "error" (a failed import: already reported)
     name: str
     module: ModuleScope
-    decl: A.TypeDecl | A.EnvDecl | A.ComposeDecl | None = None
+    decl: A.TypeDecl | A.DataDecl | A.EnvDecl | A.ComposeDecl | None = None
 
     @property
     def qualname(self) -> str:
@@ -46,6 +46,7 @@ class ModuleScope:
     imported: dict[str, tuple[Symbol, A.UseDecl, A.Span]] = field(default_factory=dict)
     used_imports: set[str] = field(default_factory=set)
     alias_types: dict[str, object] = field(default_factory=dict)  # own aliases resolved: name -> TType, None if failed
+    data: dict[str, object] = field(default_factory=dict)  # own data read: name -> check.data.DataInfo, None if failed
 
     def lookup(self, dotted: tuple[str, ...]) -> Symbol | None:
         """Resolve `a` or `m.a`; marks the import it goes through as used."""
@@ -141,7 +142,7 @@ class Loader:
         return scope
 
     def _bind_own(self, scope: ModuleScope) -> None:
-        kinds = {A.TypeDecl: "type", A.EnvDecl: "env", A.ComposeDecl: "compose"}
+        kinds = {A.TypeDecl: "type", A.DataDecl: "data", A.EnvDecl: "env", A.ComposeDecl: "compose"}
         for decl in scope.ast.decls:
             kind = kinds.get(type(decl))
             if kind is None:

@@ -91,6 +91,14 @@ def eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
     return value
 
 
+def bound_interval(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
+    """`eval_bound`, or None once reported when the bound reads an unknown or failed param."""
+    try:
+        return eval_bound(expr, ctx)
+    except _Unknown:
+        return None
+
+
 def _eval_bound(expr: A.Expr, ctx: TypeContext) -> T.Interval | None:
     match expr:
         case A.IntLit(value=v) | A.FloatLit(value=v):
@@ -193,8 +201,11 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
                 dup = next(v for v in values if values.count(v) > 1)
                 ctx.report(error("E0301", f'duplicate literal "{dup}" in Enum', texpr.span))
             return T.TEnum(tuple(dict.fromkeys(values)))
-        case A.ListType(elem=e, length=ln):
-            return T.TList(_resolve(e, ctx), _length(ln, ctx))
+        case A.ListType(elem=e, length=ln, distinct=distinct):
+            elem, length = _resolve(e, ctx), _length(ln, ctx)
+            if distinct:
+                _check_arrangeable(texpr, elem, length, ctx)
+            return T.TList(elem, length, distinct)
         case A.SetType(elem=e, length=ln):
             elem, length = _resolve(e, ctx), _length(ln, ctx)
             _check_distinct(texpr, elem, length, ctx)
@@ -210,6 +221,10 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
             return T.TRecord(tuple((f.name, _resolve(f.type, ctx)) for f in fields))
         case A.NamedType(name=name):
             return _alias(texpr, name, ctx)
+        case A.OneOfType(name=name):  # an input's whole type is read by check.data.one_of instead
+            ctx.report(error("E0210", f"`OneOf[{'.'.join(name)}]` can only be the whole type of an input",
+                             texpr.span, "declare `input x: OneOf[...]`; elsewhere write the element type"))
+            return T.TAny()
     raise TypeError(f"not a type expression: {texpr!r}")
 
 
@@ -228,6 +243,17 @@ def _check_distinct(texpr: A.SetType, elem: T.TType, length: T.Interval, ctx: Ty
                          f"a set of {T.show(elem)} holds at most {size} element{'s' * (size != 1)}: "
                          f"make `len=` at most {size}" + (" over every value of the params it reads"
                                                            if bound_names(texpr.length.lo) else "")))
+
+
+def _check_arrangeable(texpr: A.ListType, elem: T.TType, length: T.Interval, ctx: TypeContext) -> None:
+    """E0343 when a distinct list may be longer (at its longest over the params) than its
+    element type has values: it could not be sampled without repeating one."""
+    need = length.hi if length.bounded else length.lo
+    size = domain_size(elem, any_chars=True)
+    if not isinstance(elem, T.TAny) and need > size:
+        ctx.report(error("E0343", f"a distinct list of {T.show(elem)} can be {need} long, but "
+                         f"{T.show(elem)} has only {size} value{'s' * (size != 1)}", texpr.span,
+                         f"make `len=` at most {size}, or widen the element type"))
 
 
 def _alias(texpr: A.NamedType, name: tuple[str, ...], ctx: TypeContext) -> T.TType:

@@ -26,7 +26,7 @@ from racesdsl.check.exprs import constant_value
 from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import template_source
 from racesdsl.codegen.pyexpr import RESERVED_NAMES, escape_name, float_literal, function_source
-from racesdsl.codegen.typesrc import TYPE_NAMES, type_source
+from racesdsl.codegen.typesrc import DIST_NAMES, TYPE_NAMES, dist_source, type_source
 from racesdsl.ir import EnvInfo
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_expr
@@ -34,7 +34,7 @@ from racesdsl.syntax.printer import print_expr
 # Names a generated module imports or defines besides `_`-prefixed helpers; a spec name like
 # one of them, or like a Python keyword or builtin, gets a `_` suffix.
 _TAKEN = frozenset({"annotations", "os", "Environment", "EnvTypes", "ParamSpec", "ENVIRONMENTS",
-                    "Composite", "Stage", *TYPE_NAMES}) | RESERVED_NAMES
+                    "Composite", "Stage", *TYPE_NAMES, *DIST_NAMES}) | RESERVED_NAMES
 # What a compiled package's `__init__` defines; a module file named like one would rebind it.
 _INIT_NAMES = frozenset({"annotations", "import_module", "Mapping", "MODULES", "ENVIRONMENTS", "environments", "get"})
 _PLAIN = re.compile(r"[A-Za-z0-9_.\- ]*")
@@ -117,6 +117,12 @@ def _env_context(info: EnvInfo) -> dict:
             src = type_source(sampled[name].texpr, scope, frozenset(order))
             functions.append(f"def {fn}(p):\n    return {src}")
             shapes.append((repr(name), fn))
+    input_dists = [(repr(i.name), dist_source(i.dist)) for i in info.inputs + info.draws if i.dist is not None]
+    for k, i in enumerate(info.inputs + info.draws):
+        if i.data is not None:  # the values ship inside the module, as a literal (spec text never becomes code)
+            functions.append(f"_{ident}_data_{k} = {ascii(i.data.values)}")
+            input_dists.append((repr(i.name), f"Choice(_{ident}_data_{k})"))
+    identity = "+".join(i.data.digest for i in info.inputs + info.draws if i.data is not None)
     output_type = type_source(info.output_texpr, scope)
     sample = decl.first(A.SampleClause)
     verify = decl.first(A.VerifyClause)
@@ -127,8 +133,10 @@ def _env_context(info: EnvInfo) -> dict:
         "qualname": repr(info.qualname), "doc_repr": repr(decl.doc or ""),
         "prompt": repr(template_source(decl.first(A.PromptClause).template).text),
         "step": repr(template_source(step.template).text) if step else None,
-        "param_types": param_types, "input_types": input_types, "output_type": output_type,
-        "code": "\n".join([*functions, output_type, *(src for _, src in param_types + input_types + draw_types)]),
+        "param_types": param_types, "input_types": input_types, "input_dists": input_dists,
+        "output_type": output_type,
+        "code": "\n".join([*functions, output_type,
+                           *(src for _, src in param_types + input_types + draw_types + input_dists)]),
         "derived": bool(info.draws or info.lets or info.shaped), "lets": lets, "shapes": shapes,
         "draw_types": draw_types, "order": repr(order), "draw_names": repr([d.name for d in info.draws]),
         "sampled_names": [repr(n) for n in order], "input_name_reprs": [repr(i.name) for i in info.inputs],
@@ -137,7 +145,7 @@ def _env_context(info: EnvInfo) -> dict:
         "input_names": repr([i.name for i in info.inputs]),
         "functions": functions, "solve_fn": solve_fn, "wheres": wheres,
         "verify_kind": repr(info.verify), "eps": float_literal(float(eps)) if eps is not None else "None",
-        "answer_format": repr(info.answer), "solve_ref": solve_ref,
+        "answer_format": repr(info.answer), "solve_ref": solve_ref, "identity": repr(identity) if identity else None,
         "sample_ref": repr(sample.ref.target) if sample else "None",
         "verify_ref": repr(verify.arg.target) if verify is not None and verify.kind == "python" else "None",
     }
@@ -148,8 +156,10 @@ def module_source(scope: ModuleScope, envs: list[EnvInfo]) -> str:
     contexts = [_env_context(e) for e in envs]
     code = "\n".join(c["code"] for c in contexts)  # generated code only: spec text cannot add imports
     used = sorted(n for n in TYPE_NAMES if re.search(rf"\b{n}\b", code))
+    dists = sorted(n for n in DIST_NAMES if any(re.search(rf"\b{n}\(", src) for c in contexts
+                                                 for _, src in c["input_dists"]))
     source = plain_text(Path(scope.path).name)
     return _template().render(
-        version=__version__, source=source, type_names=used, uses_helpers="_rt." in code, envs=contexts,
-        uses_derived=any(c["derived"] for c in contexts),
+        version=__version__, source=source, type_names=used, dist_names=dists, uses_helpers="_rt." in code,
+        envs=contexts, uses_derived=any(c["derived"] for c in contexts),
         docstring=docstring(f"Environments of module `{plain_text(scope.name)}`, compiled from `{source}`."))

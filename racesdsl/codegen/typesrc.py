@@ -18,6 +18,7 @@ _NO_DEPS: frozenset[str] = frozenset()
 
 TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TRecord", "TSet", "TStr",
               "TTuple", "parse_char_class")
+DIST_NAMES = ("Bernoulli", "Choice", "LogUniform", "Weights")
 
 
 def _bound_names(expr: A.Expr) -> set[str]:
@@ -93,8 +94,8 @@ def type_source(texpr: A.TypeExpr, scope: ModuleScope, deps: frozenset[str] = _N
             return f"TStr({_length(ln, deps)}, {charset}, {chars!r})"
         case A.EnumType(values=values):
             return f"TEnum({tuple(dict.fromkeys(values))!r})"
-        case A.ListType(elem=e, length=ln):
-            return f"TList({type_source(e, scope, deps)}, {_length(ln, deps)})"
+        case A.ListType(elem=e, length=ln, distinct=distinct):
+            return f"TList({type_source(e, scope, deps)}, {_length(ln, deps)}{', True' if distinct else ''})"
         case A.SetType(elem=e, length=ln):
             return f"TSet({type_source(e, scope, deps)}, {_length(ln, deps)})"
         case A.TupleType(items=items):
@@ -106,4 +107,22 @@ def type_source(texpr: A.TypeExpr, scope: ModuleScope, deps: frozenset[str] = _N
         case A.NamedType(name=name):
             sym = scope.lookup(name)
             return type_source(sym.decl.type, sym.module)
+        case A.OneOfType(name=name):  # the element type of the data's List or Set
+            sym = scope.lookup(name)
+            collection, module = sym.decl.type, sym.module
+            while isinstance(collection, A.NamedType):
+                alias = module.lookup(collection.name)
+                collection, module = alias.decl.type, alias.module
+            return type_source(collection.elem, module)
     raise ValueError(f"not a type expression: {texpr!r}")
+
+
+def dist_source(dist: A.Distribution) -> str:
+    """Python source of an input's distribution (runtime/distributions.py); p reads params like bounds."""
+    match dist.kind:
+        case "weights":
+            weights = "".join(bound_source(w, "0") + ", " for w in dist.args)
+            return f"Weights(({weights}))"
+        case "bernoulli":
+            return f"Bernoulli({bound_source(dist.args[0], '0')})"
+    return "LogUniform()"

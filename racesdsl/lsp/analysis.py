@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from racesdsl.check.data import ORIGINS
 from racesdsl.check.pipeline import check_paths
 from racesdsl.check.resolve import ModuleScope, display_path
 from racesdsl.diagnostics import Diagnostic
@@ -58,9 +59,12 @@ def analyze(uri: str, path: Path, text: str, search_path: list[Path]) -> Analysi
         buffer = Path(tmp).resolve() / path.name
         buffer.write_text(text, encoding="utf-8")
         display = display_path(buffer)
+        origin = ORIGINS.set({buffer: path.parent})  # its data files are beside the real file
         try:
             result = check_paths([buffer], [path.parent, *search_path])
         except InputError:
             return Analysis(uri, path, text, display, None, Program(), [], {})
+        finally:
+            ORIGINS.reset(origin)
     root = result.scopes[0] if result.scopes else None
     return Analysis(uri, path, text, display, root, result.program, result.diagnostics, result.sources)

@@ -110,6 +110,17 @@ CLAUSES = (("param", "a difficulty knob"), ("input", "a sampled value, fed by an
            ("step", "the text of the task as a step"), ("solve", "the reference solver"),
            ("sample", "a custom sampler"), ("verify", "how answers are compared"), ("answer", "the answer format"))
 
+# After `input x: T ~`: how the input is drawn (docs/language.md §4 "Sampling distributions").
+_DISTRIBUTIONS = (("weights", "weights(${1:3, 1})", "one weight per value of an Int range or Enum"),
+                  ("bernoulli", "bernoulli(${1:0.5})", "a Bool that is true with probability p"),
+                  ("loguniform", "loguniform", "an Int or Float spread evenly over orders of magnitude"))
+
+
+def _distribution_items() -> list[types.CompletionItem]:
+    return [types.CompletionItem(label=n, kind=K.Keyword, detail=d, insert_text=snippet,
+                                 insert_text_format=types.InsertTextFormat.Snippet)
+            for n, snippet, d in _DISTRIBUTIONS]
+
 
 def _general(analysis: Analysis) -> list[types.CompletionItem]:
     items = _stage_items(analysis)
@@ -118,6 +129,8 @@ def _general(analysis: Analysis) -> list[types.CompletionItem]:
     items += [types.CompletionItem(label=w, kind=K.Keyword, detail=why) for w, why in CLAUSES]
     items += [types.CompletionItem(label=n, kind=K.TypeParameter, detail="type alias")
               for n in analysis.scope.visible_names(("type",))]
+    items += [types.CompletionItem(label=n, kind=K.Variable, detail="data: draw one with OneOf[...]")
+              for n in analysis.scope.visible_names(("data",))]
     return items
 
 
@@ -141,7 +154,7 @@ def _module_names(analysis: Analysis, module: str) -> list[types.CompletionItem]
         parsed, _ = parse_text(path.read_text(encoding="utf-8"), str(path), path.stem)
     except (OSError, UnicodeDecodeError):
         return []
-    kinds = {A.EnvDecl: K.Class, A.ComposeDecl: K.Function, A.TypeDecl: K.TypeParameter}
+    kinds = {A.EnvDecl: K.Class, A.ComposeDecl: K.Function, A.TypeDecl: K.TypeParameter, A.DataDecl: K.Variable}
     return [types.CompletionItem(label=d.name, kind=kinds[type(d)], detail=getattr(d, "doc", None))
             for d in (parsed.decls if parsed else ()) if type(d) in kinds]
 
@@ -155,6 +168,8 @@ def complete(analysis: Analysis, text: str, pos: types.Position) -> list[types.C
         return _modules(analysis, use.group(1))
     if (names := _USE_NAMES.match(line)) is not None:
         return _module_names(analysis, names.group(1))
+    if line.rstrip().endswith("~"):
+        return _distribution_items()
     if analysis.scope is None:
         return []
     call = open_call(text, at)

@@ -75,6 +75,10 @@ def symbol_text(analysis: Analysis, sym: Symbol) -> str | None:
         return f"type {sym.qualname} = `{T.show(resolved)}`" if resolved is not None else None
     if sym.kind == "module":
         return f"module `{sym.name}` ({sym.module.display})"
+    if sym.kind == "data":
+        data = sym.module.data.get(sym.name)
+        return None if data is None else (f"data {sym.qualname}: `{T.show(data.type)}` from "
+                                          f'{sym.decl.format}("{sym.decl.path}"), {len(data.values):,} values')
     info = analysis.info(sym.qualname)
     if isinstance(info, EnvInfo):
         return env_text(info)

@@ -41,4 +41,7 @@ def document_symbols(analysis: Analysis) -> list[types.DocumentSymbol]:
         elif isinstance(decl, A.TypeDecl):
             out.append(_symbol(decl.name, types.SymbolKind.TypeParameter, decl.span, decl.span, text,
                                print_type(decl.type)))
+        elif isinstance(decl, A.DataDecl):
+            out.append(_symbol(decl.name, types.SymbolKind.Array, decl.span, decl.span, text,
+                               f'{print_type(decl.type)} = {decl.format}("{decl.path}")'))
     return out

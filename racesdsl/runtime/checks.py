@@ -172,8 +172,10 @@ def _checker(t: TType) -> Checker:
                               else None if v in allowed else f"{_show_value(v)} is not in {where}")
         case TStr(length, chars, _):
             return _str_checker(t, length, chars)
-        case TList(elem, length):
+        case TList(elem, length, distinct):
             scan, bad_length = _scanner(elem), _length_checker(length)
+            if distinct:
+                return _distinct_checker(t, _key(elem) or _identity, bad_length, scan)
             return lambda v: (bad_length(len(v)) or scan(v)) if isinstance(v, list) else _expected(t, v)
         case TSet(elem, length):
             return _set_checker(t, elem, length)
@@ -182,6 +184,19 @@ def _checker(t: TType) -> Checker:
         case TRecord(fields):
             return _record_checker(t, fields)
     return _accept
+
+
+def _distinct_checker(t: TType, key: Key, bad_length: Callable[[int], str | None], scan: Checker) -> Checker:
+    """A `List[..., distinct]`: its elements are checked first, then that none repeats."""
+    def check_distinct(v: Any) -> str | None:
+        if not isinstance(v, list):
+            return _expected(t, v)
+        why = bad_length(len(v)) or scan(v)
+        if why is None and len(set(map(key, v))) != len(v):
+            return "its elements are not distinct"
+        return why
+
+    return check_distinct
 
 
 def _length_checker(length: Interval) -> Callable[[int], str | None]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from racesdsl.runtime.checks import checker_for
+from racesdsl.runtime.distributions import dist_sampler
 from racesdsl.runtime.types import Interval, TList, TSet, TStr, TType
 from racesdsl.runtime.values import SamplingError, sampler_for
 
@@ -107,7 +108,8 @@ class Plan:
 
 def make_plan(env: Environment, types: Any, order: list[str]) -> Plan:
     every = {**types.inputs, **types.draws}
-    samplers = {n: sampler_for(every[n]) for n in order if n not in env.shapes}
+    samplers = {n: dist_sampler(every[n], types.dists[n]) if n in types.dists else sampler_for(every[n])
+                for n in order if n not in env.shapes}
     stored = env.input_names + env.draw_names
     return Plan(order, stored, stored + [n for n, _ in env.lets], samplers)
 

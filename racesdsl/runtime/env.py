@@ -17,6 +17,7 @@ from racesdsl.runtime import derived
 from racesdsl.runtime.answers import format_instruction, render_answer
 from racesdsl.runtime.bindings import BindingError, accepted_params, import_ref
 from racesdsl.runtime.checks import canonical_for, checker_for, preview
+from racesdsl.runtime.distributions import dist_sampler
 from racesdsl.runtime.levels import params_at_level
 from racesdsl.runtime.pickling import reduce_env
 from racesdsl.runtime.rng import new_rng
@@ -69,6 +70,7 @@ class EnvTypes:
     inputs: Mapping[str, Any]  # name -> TType
     output: Any
     draws: Mapping[str, Any] = field(default_factory=dict)  # name -> TType (sampled, not in the signature)
+    dists: Mapping[str, Any] = field(default_factory=dict)  # name -> runtime.distributions.Dist (not uniform)
 
 
 class Instance(NamedTuple):
@@ -137,6 +139,7 @@ class Environment:
     lets: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
     shapes: dict[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
     order: list[str] | None = None
+    identity: str = ""  # digests of the data files the env draws from: a changed file gives new instance ids
     pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
     _resolved: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -224,7 +227,8 @@ class Environment:
         if hit is not None:
             return hit
         types = self.types(params)
-        samplers = [(n, sampler_for(types.inputs[n])) for n in self.input_names] \
+        samplers = [(n, dist_sampler(types.inputs[n], types.dists[n]) if n in types.dists
+                     else sampler_for(types.inputs[n])) for n in self.input_names] \
             if self.sample_ref is None and not self.derived else []
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
@@ -232,7 +236,8 @@ class Environment:
                           python_fn=self._get("verify")),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
-            f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
+            f"{self.qualname}{'#' + self.identity if self.identity else ''}\n".encode(),
+            f"\n{params_key(params)}".encode(),
             param_values=tuple(params[p.name] for p in self.params))
         if self.derived:
             compiled.plan = derived.make_plan(self, types, self.order or self.input_names + self.draw_names)

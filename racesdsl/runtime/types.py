@@ -135,6 +135,7 @@ class TEnum:
 class TList:
     elem: TType
     length: Interval = NAT
+    distinct: bool = False  # no element twice (`List[T, distinct]`)
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def show(t: TType) -> str:
         case TList(elem, length) | TSet(elem, length):
             kind = "List" if isinstance(t, TList) else "Set"
             suffix = "" if length == NAT else f", len={_show_len(length)}"
+            suffix += ", distinct" if getattr(t, "distinct", False) else ""
             return f"{kind}[{show(elem)}{suffix}]"
         case TTuple(items):
             return "Tuple[" + ", ".join(show(i) for i in items) + "]"
@@ -272,6 +274,8 @@ def mismatch(s: TType, t: TType) -> str | None:
         case (TList(se, sl), TList(te, tl)) | (TSet(se, sl), TSet(te, tl)):
             if not tl.contains(sl):
                 return f"length {_show_len(sl)} is not within {_show_len(tl)}"
+            if isinstance(t, TList) and t.distinct and not s.distinct:
+                return "its elements may repeat"
             inner = mismatch(se, te)
             return None if inner is None else f"elements: {inner}"
         case TTuple(a), TTuple(b):
@@ -338,7 +342,7 @@ def join(a: TType, b: TType) -> TType:
         case (TStr() | TEnum(), TStr() | TEnum()):
             return TStr(_str_length(a).hull(_str_length(b)), *_join_chars(a, b))
         case TList(x, lx), TList(y, ly):
-            return TList(join(x, y), lx.hull(ly))
+            return TList(join(x, y), lx.hull(ly), a.distinct and b.distinct and x == y)
         case TSet(x, lx), TSet(y, ly):
             return TSet(join(x, y), lx.hull(ly))
         case TTuple(x), TTuple(y) if len(x) == len(y):

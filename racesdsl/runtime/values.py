@@ -97,8 +97,8 @@ def _sampler(t: TType) -> Sampler:
             return (lambda rng: only) if n == 1 else (lambda rng: choices[int(rng.random() * n)])
         case TStr(length, chars, _):
             return _str_sampler(t, length, chars)
-        case TList(elem, length):
-            return _list_sampler(t, elem, length)
+        case TList(elem, length, distinct):
+            return _set_sampler(t, elem, length, ordered=True) if distinct else _list_sampler(t, elem, length)
         case TSet(elem, length):
             return _set_sampler(t, elem, length)
         case TTuple(items):
@@ -181,7 +181,9 @@ def _list_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
     return lambda rng: [sub(rng) for _ in range(n(rng))]
 
 
-def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
+def _set_sampler(t: TType, elem: TType, length: Interval, ordered: bool = False) -> Sampler:
+    """Distinct elements: sorted for a Set; in draw order (a random arrangement) when `ordered`,
+    for `List[..., distinct]`. Both consume the rng alike."""
     sub = _sampler(elem)
     lo, hi = _bounds(t, length, length=True)
     size = domain_size(elem)
@@ -198,7 +200,13 @@ def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
                 seen.add(a + int(rnd() * size))
             return sorted(seen)
 
-        return draw_sparse_ints
+        def draw_sparse_arrangement(rng: random.Random) -> list[int]:
+            k, rnd, seen = n(rng), rng.random, {}
+            while len(seen) < k:
+                seen[a + int(rnd() * size)] = None
+            return list(seen)
+
+        return draw_sparse_arrangement if ordered else draw_sparse_ints
     if isinstance(elem, TInt):
         a, b = _bounds(elem, elem.range)
         domain = range(a, b + 1)
@@ -208,7 +216,7 @@ def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
             picked.sort()
             return picked
 
-        return draw_dense_ints
+        return (lambda rng: rng.sample(domain, n(rng))) if ordered else draw_dense_ints
     key = sort_key_for(elem)
 
     def draw_distinct(rng: random.Random) -> list[Any]:
@@ -221,7 +229,7 @@ def _set_sampler(t: TType, elem: TType, length: Interval) -> Sampler:
                 raise SamplingError(f"cannot sample {show(t)}: found only {len(seen)} distinct elements")
             v = sub(rng)
             seen.setdefault(key(v), v)
-        return [seen[x] for x in sorted(seen)]
+        return list(seen.values()) if ordered else [seen[x] for x in sorted(seen)]
 
     return draw_distinct
 
@@ -243,6 +251,8 @@ def domain_size(t: TType, any_chars: bool = False) -> int:
             return len(set(values))
         case TStr(length, chars, _):
             return _CAP if any_chars and chars is None and length.hi > 0 else _sequences(len(_alphabet(chars)), length)
+        case TList(elem, length, True):
+            return _arrangements(domain_size(elem, any_chars), length)
         case TList(elem, length):
             return _sequences(domain_size(elem, any_chars), length)
         case TSet(elem, length):
@@ -272,6 +282,18 @@ def _sequences(m: int, length: Interval) -> int:
     if lo >= 64:  # m**64 already saturates: skip the bignums
         return _CAP
     return min(sum(m**k for k in range(lo, min(hi, 64) + 1)), _CAP)
+
+
+def _arrangements(m: int, length: Interval) -> int:
+    """Sequences of k distinct elements out of m, summed over the lengths k."""
+    total = 0
+    for k in range(max(math.ceil(length.lo), 0), min(length.hi, m) + 1):
+        if k >= 64:  # m!/(m-k)! >= 64! > _CAP
+            return _CAP
+        total += math.perm(m, k)
+        if total >= _CAP:
+            return _CAP
+    return total
 
 
 def _subsets(m: int, length: Interval) -> int:

@@ -44,6 +44,7 @@ from racesdsl.syntax.ast_types import (
     LenSpec,
     ListType,
     NamedType,
+    OneOfType,
     RecordType,
     SetType,
     StrType,
@@ -53,10 +54,11 @@ from racesdsl.syntax.ast_types import (
 from racesdsl.syntax.spans import NO_SPAN, Span, span_field
 
 __all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType", "Call", "Clause",
-           "CompExpr", "Compare", "ComposeDecl", "Comprehension", "Decl", "DrawClause", "EnumType", "EnvDecl", "Expr",
-           "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause", "IntLit", "IntType",
-           "Keyword", "LenSpec", "LetClause", "ListComp", "ListLit", "ListType", "Module", "NO_SPAN", "Name",
-           "NamedType", "OpExpr", "Option", "OutputClause", "ParamArg", "ParamClause", "PromptClause",
+           "CompExpr", "Compare", "ComposeDecl", "Comprehension", "DataDecl", "Decl", "Distribution", "DrawClause",
+           "EnumType", "EnvDecl", "Expr", "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause",
+           "IntLit", "IntType", "Keyword", "LenSpec", "LetClause", "ListComp", "ListLit", "ListType", "Module",
+           "NO_SPAN", "Name", "NamedType", "OneOfType", "OpExpr", "Option", "OutputClause", "ParamArg", "ParamClause",
+           "PromptClause",
            "PythonRef", "RecordItem", "RecordLit", "RecordType", "SampleClause", "SetType", "Slice",
            "SolveClause", "Span", "StageRef", "StepClause", "StrLit", "StrType", "Subscript", "Template",
            "TupleLit", "TupleType", "TypeDecl", "TypeExpr", "UnaryOp", "UseDecl", "VerifyClause",
@@ -92,10 +94,20 @@ class ParamClause:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """`~ weights(3, 1)` / `~ bernoulli(p)` / `~ loguniform`: how an input is drawn instead of uniformly."""
+
+    kind: str  # weights | bernoulli | loguniform
+    args: tuple[Expr, ...] = ()
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class InputClause:
     name: str
     type: TypeExpr
     span: Span = span_field()
+    dist: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class DrawClause:
     name: str
     type: TypeExpr
     span: Span = span_field()
+    dist: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,18 @@ class TypeDecl:
 
 
 @dataclass(frozen=True)
+class DataDecl:
+    """`data words: List[Str] = lines("words.txt")`: a file beside the spec, read at check time."""
+
+    name: str
+    type: TypeExpr
+    format: str  # lines | json | csv
+    path: str
+    span: Span = span_field()
+    path_span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class EnvDecl:
     """A base environment; clauses are kept in source order (order is free)."""
 
@@ -281,7 +306,7 @@ class ComposeDecl:
 
 
 Decl = (
-    UseDecl | TypeDecl | EnvDecl | ComposeDecl
+    UseDecl | TypeDecl | DataDecl | EnvDecl | ComposeDecl
 )
 
 

@@ -115,11 +115,24 @@ class AstBuilder(Transformer):
                 span_of(self.file, name), f"rename it, for example `{name}_`"))
         return A.ParamClause(self._ident(name, "a param"), type_, default, span=self._s(meta))
 
-    def input_clause(self, meta, name, type_):
-        return A.InputClause(self._ident(name, "an input"), type_, span=self._s(meta))
+    def input_clause(self, meta, name, type_, dist):
+        return A.InputClause(self._ident(name, "an input"), type_, span=self._s(meta), dist=dist)
 
-    def draw_clause(self, meta, name, type_):
-        return A.DrawClause(self._ident(name, "a draw"), type_, span=self._s(meta))
+    def dist_weights(self, meta, *weights):
+        return A.Distribution("weights", tuple(weights), span=self._s(meta))
+
+    def dist_bernoulli(self, meta, p):
+        return A.Distribution("bernoulli", (p,), span=self._s(meta))
+
+    def dist_loguniform(self, meta):
+        return A.Distribution("loguniform", span=self._s(meta))
+
+    def data_decl(self, meta, name, type_, fmt, path):
+        return A.DataDecl(self._ident(name, "a data declaration"), type_, str(fmt), decode_string(path),
+                          span=self._s(meta), path_span=span_of(self.file, path))
+
+    def draw_clause(self, meta, name, type_, dist):
+        return A.DrawClause(self._ident(name, "a draw"), type_, span=self._s(meta), dist=dist)
 
     def let_clause(self, meta, name, expr):
         return A.LetClause(self._ident(name, "a let"), expr, span=self._s(meta))
@@ -212,8 +225,15 @@ class AstBuilder(Transformer):
     def enum_type(self, meta, *toks):
         return A.EnumType(tuple(decode_string(t) for t in toks), span=self._s(meta))
 
-    def list_type(self, meta, elem, length=None):
-        return A.ListType(elem, length, span=self._s(meta))
+    def list_type(self, meta, elem, *rest):
+        length = next((r for r in rest if isinstance(r, A.LenSpec)), None)
+        return A.ListType(elem, length, span=self._s(meta), distinct=any(r is True for r in rest))
+
+    def distinct(self, meta):
+        return True
+
+    def one_of_type(self, meta, name):
+        return A.OneOfType(name, span=self._s(meta))
 
     def set_type(self, meta, elem, length=None):
         return A.SetType(elem, length, span=self._s(meta))

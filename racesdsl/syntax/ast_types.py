@@ -58,6 +58,7 @@ class ListType:
     elem: TypeExpr
     length: LenSpec | None = None
     span: Span = span_field()
+    distinct: bool = False  # `List[T, len=n, distinct]`: no element twice (a permutation when n fills T)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,15 @@ class NamedType:
     span: Span = span_field()
 
 
+@dataclass(frozen=True)
+class OneOfType:
+    """`OneOf[words]`: one element of a `data` declaration (`name`, possibly qualified)."""
+
+    name: tuple[str, ...]
+    span: Span = span_field()
+
+
 TypeExpr = (
     IntType | FloatType | BoolType | StrType | EnumType | ListType | SetType |
-    TupleType | RecordType | NamedType
+    TupleType | RecordType | NamedType | OneOfType
 )

@@ -184,9 +184,9 @@ def _len(spec: A.LenSpec) -> str:
     return f"len={_arith(spec.lo)}..{hi}"
 
 
-def _collection(keyword: str, elem: A.TypeExpr, length: A.LenSpec | None) -> str:
+def _collection(keyword: str, elem: A.TypeExpr, length: A.LenSpec | None, distinct: bool = False) -> str:
     inner = print_type(elem) if length is None else f"{print_type(elem)}, {_len(length)}"
-    return f"{keyword}[{inner}]"
+    return f"{keyword}[{inner}{', distinct' if distinct else ''}]"
 
 
 def print_type(t: A.TypeExpr) -> str:
@@ -205,8 +205,8 @@ def print_type(t: A.TypeExpr) -> str:
             return f"Str[{_join(opts)}]" if opts else "Str"
         case A.EnumType(values=values):
             return f"Enum[{_join([quote_string(v) for v in values])}]"
-        case A.ListType(elem=elem, length=length):
-            return _collection("List", elem, length)
+        case A.ListType(elem=elem, length=length, distinct=distinct):
+            return _collection("List", elem, length, distinct)
         case A.SetType(elem=elem, length=length):
             return _collection("Set", elem, length)
         case A.TupleType(items=items):
@@ -215,6 +215,8 @@ def print_type(t: A.TypeExpr) -> str:
             return "{" + _join([f"{f.name}: {print_type(f.type)}" for f in fields]) + "}"
         case A.NamedType(name=name):
             return ".".join(name)
+        case A.OneOfType(name=name):
+            return f"OneOf[{'.'.join(name)}]"
     raise TypeError(f"not a type node: {type(t).__name__}")
 
 
@@ -261,15 +263,23 @@ def _ref(r: A.PythonRef) -> str:
     return f"python {quote_string(r.target)}"
 
 
+def print_distribution(d: A.Distribution | None) -> str:
+    """The ` ~ ...` suffix of an input clause ("" for the uniform default)."""
+    if d is None:
+        return ""
+    args = f"({_join([_arith(a) for a in d.args])})" if d.kind != "loguniform" else ""
+    return f" ~ {d.kind}{args}"
+
+
 def print_clause(c: A.Clause) -> str:
     """One env clause on one line (a triple-quoted template may span several)."""
     match c:
         case A.ParamClause(name=name, type=type_, default=default):
             return f"param {name}: {print_type(type_)} = {print_expr(default)}"
-        case A.InputClause(name=name, type=type_):
-            return f"input {name}: {print_type(type_)}"
-        case A.DrawClause(name=name, type=type_):
-            return f"draw {name}: {print_type(type_)}"
+        case A.InputClause(name=name, type=type_, dist=dist):
+            return f"input {name}: {print_type(type_)}{print_distribution(dist)}"
+        case A.DrawClause(name=name, type=type_, dist=dist):
+            return f"draw {name}: {print_type(type_)}{print_distribution(dist)}"
         case A.LetClause(name=name, expr=expr):
             return f"let {name} = {print_expr(expr)}"
         case A.OutputClause(type=type_):
@@ -311,6 +321,8 @@ def print_decl(d: A.Decl) -> str:
             return text if alias is None else f"{text} as {alias}"
         case A.TypeDecl(name=name, type=type_):
             return f"type {name} = {print_type(type_)}"
+        case A.DataDecl(name=name, type=type_, format=fmt, path=path):
+            return f"data {name}: {print_type(type_)} = {fmt}({quote_string(path)})"
         case A.EnvDecl(name=name, doc=doc, clauses=clauses):
             if not clauses:
                 return f"env {name}{_doc(doc)} {{}}"

@@ -6,7 +6,7 @@ verify answer python exact tolerance unordered seq par sort select distractors
 true false and or not in if else for
 """.split())
 
-TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple".split())
+TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple OneOf".split())
 
 RESERVED = KEYWORDS | TYPE_NAMES
 
