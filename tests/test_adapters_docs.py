@@ -8,8 +8,12 @@ call; the others run for real when their library is installed."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
 import sys
+import time
 import types
 from argparse import Namespace
 from pathlib import Path
@@ -44,7 +48,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_every_py_block_is_covered() -> None:
     words = ["iterable_dataset(feed)", "GRPOTrainer", "make_reward_func", "class MySource",
-             "racesdsl_tasks.py", "integrations.skyrl", "gem.make"]
+             "racesdsl_tasks.py", "integrations.skyrl", "gem.make", "racesdsl_openenv_app.py", "GenericEnvClient"]
     assert len(py_blocks()) == len(words)
     for word in words:
         block(word)
@@ -110,3 +114,39 @@ def test_gem_block() -> None:
     exec(compile(block("gem.make"), "docs/integrations.md", "exec"), scope)
     assert scope["env_id"] == "racesdsl/lists.sort_list" and scope["terminated"] is True
     assert 0.0 <= scope["reward"] <= 1.0 and scope["info"]["reason"]
+
+
+def test_openenv_blocks(tmp_path: Path) -> None:
+    """The app file, served by the doc's uvicorn line (port 0: the OS picks), then the client block."""
+    pytest.importorskip("openenv.core.env_server", reason="openenv-core is heavy (gradio, fastmcp, openai), so not "
+                                                         "in the dev extra: pip install 'racesdsl[openenv]'")
+    (tmp_path / "racesdsl_openenv_app.py").write_text(block("racesdsl_openenv_app.py"), encoding="utf-8")
+    (line,) = [m.group("body").strip() for m in FENCE.finditer(DOC.read_text(encoding="utf-8"))
+               if "racesdsl_openenv_app:app" in m.group("body")]
+    argv = shlex.split(line)
+    assert argv[0] == "uvicorn" and argv[argv.index("--port") + 1] == "8000"
+    argv[argv.index("--port") + 1] = "0"
+    log = tmp_path / "uvicorn.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                                stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline, found = time.monotonic() + 120, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
+            if found:
+                break
+            time.sleep(0.1)
+        assert found, log.read_text(errors="replace")
+        port = found.group(1)
+        scope: dict[str, Any] = {}
+        client = block("GenericEnvClient")
+        assert "127.0.0.1:8000" in client
+        exec(compile(client.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), "docs/integrations.md", "exec"), scope)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    result = scope["result"]
+    assert scope["prompt"].startswith("Sort this list") and result.done is True
+    assert result.reward in (0.0, 1.0) and result.observation["reason"]

@@ -10,10 +10,12 @@
   curriculum, with exact resume).
 - `ground_truth`: composites scored from the exported answer alone.
 - `openrlhf`, `slime` (and `labels`, their shared label reader), `verifiers_v1`,
-  `skyrl`, `gem_env`: the other trainers' hooks (docs/integrations.md).
+  `skyrl`, `gem_env`: the other trainers' hooks (docs/integrations.md);
+  `openenv`: an env served through OpenEnv's environment server.
 
 The verl, TRL, OpenRLHF and slime modules import no trainer: they speak the
 trainers' conventions, so they work (and are tested) without them or torch.
 `verifiers_v1`, `skyrl` and `gem_env` subclass their library's classes and
-need it installed. Each is imported on its own; this package imports nothing
-eagerly."""
+need it installed; `openenv` builds its OpenEnv subclasses on first use, so
+its OpenEnv-free part works without openenv-core. Each is imported on its
+own; this package imports nothing eagerly."""
