@@ -12,8 +12,10 @@ Engines:
   instances (fewer workers are used instead), since each loads the specs once.
   Local workers (`worker_pool`) exit when their parent dies, however it dies.
 - ``"ray"``: the seed ranges run as Ray tasks (``pip install 'racesdsl[ray]'``).
-  Ray is started on this machine with ``workers`` CPUs unless it is already
-  initialised (then the existing cluster is used, and left running).
+  Ray joins the cluster ``RAY_ADDRESS`` names (``ray://head:10001`` or
+  ``auto``), else is started on this machine with ``workers`` CPUs, unless it
+  is already initialised (then the existing cluster is used, and left running).
+  racesdsl.integrations.export_parallel uses the same engines to write shards.
   Shards are smaller: up to ``_RAY_SHARDS_PER_WORKER`` per worker and env,
   each of at least ``_RAY_MIN_CHUNK`` instances, to balance load across
   uneven workers. A Ray worker process loads the specs once per call and
@@ -160,11 +162,16 @@ def _import_ray() -> Any:
 
 
 def _start_ray(ray: Any, workers: int) -> None:
-    """Start a local Ray with `workers` CPUs, unless Ray is initialised already."""
+    """Join the cluster RAY_ADDRESS names (at its own size), else start a local Ray with
+    `workers` CPUs, unless Ray is initialised already."""
     if ray.is_initialized():
         return
     # log_to_driver=False: worker output must never mix into rows written to stdout.
     common: dict[str, Any] = {"include_dashboard": False, "ignore_reinit_error": True, "log_to_driver": False}
+    address = os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, **common)
+        return
     try:
         ray.init(num_cpus=workers, **common)
     except ValueError as exc:

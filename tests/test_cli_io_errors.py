@@ -76,15 +76,17 @@ def test_sample_into_a_read_only_folder_is_a_usage_error(tmp_path: Path) -> None
 
 def test_a_write_that_fails_midway_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk (or a folder made read-only meanwhile, which root cannot simulate): the OS error, exit 2."""
-    from racesdsl.integrations import export
+    from racesdsl.integrations import export_parallel
 
-    def full_disk(*args: object, **kwargs: object) -> int:
+    def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(export, "write", full_disk)
-    res = CliRunner().invoke(app, ["sample", SORT, "-n", "3", "-o", str(tmp_path / "rows.jsonl")])
-    assert res.exit_code == 2, res.output
-    assert "cannot write" in res.stderr and os.strerror(errno.ENOSPC) in res.stderr
+    monkeypatch.setattr(export_parallel._Sink, "add", full_disk)  # every file the export writes goes through it
+    for extra in ([], ["--shard-size", "2"]):
+        res = CliRunner().invoke(app, ["sample", SORT, "-n", "3", "-o", str(tmp_path / "rows.jsonl"), *extra])
+        assert res.exit_code == 2, res.output
+        assert "cannot write" in res.stderr and os.strerror(errno.ENOSPC) in res.stderr
+        assert not any(p.is_file() for p in tmp_path.rglob("*")), "a failed export leaves no file behind"
 
 
 def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,7 +124,8 @@ class FakeRay:
         self.ready = True
 
 
-def test_ray_starts_with_workers_cpus_or_joins_an_existing_cluster() -> None:
+def test_ray_starts_with_workers_cpus_or_joins_an_existing_cluster(monkeypatch) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
     fresh = FakeRay(None)
     parallel._start_ray(fresh, 3)
     parallel._start_ray(fresh, 3)  # initialised: left alone
@@ -137,6 +138,14 @@ def test_ray_starts_with_workers_cpus_or_joins_an_existing_cluster() -> None:
         ["ignore_reinit_error", "include_dashboard", "log_to_driver"]]
     with pytest.raises(ValueError, match="something else"):
         parallel._start_ray(FakeRay("something else"), 3)
+
+
+def test_ray_joins_the_cluster_ray_address_names(monkeypatch) -> None:
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    joined = FakeRay(None)
+    parallel._start_ray(joined, 3)
+    assert joined.calls == [{"address": "ray://head:10001", "include_dashboard": False, "ignore_reinit_error": True,
+                             "log_to_driver": False}]  # no num_cpus: the cluster has its own size
 
 
 # ----------------------------------------------------------------- ray engine

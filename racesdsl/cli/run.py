@@ -34,6 +34,10 @@ def sample(
     split: Annotated[str | None, typer.Option("--split", metavar="NAME=FRACTION,...", help="Split rows by seed, "
                                               "e.g. train=0.9,test=0.1; writes OUTPUT/NAME.FORMAT per split "
                                               "(-o names a folder).")] = None,
+    shard_size: Annotated[int | None, typer.Option("--shard-size", min=1, metavar="ROWS", help="Write -o as a "
+                                                   "folder of shards of ROWS rows each (part-00000-of-00004.FORMAT, "
+                                                   "or NAME-... per split), written by the workers in parallel; "
+                                                   "the bytes are the same for any --workers or --engine.")] = None,
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", metavar="DIR", help="Extra folder for `use`.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
 ) -> None:
@@ -46,41 +50,36 @@ def sample(
         params = dict(parse_param(p) for p in param or ())
         if params and len(names) != 1:
             raise _fail("--param needs one environment: write SPEC:ENV", EXIT_USAGE)
-        from racesdsl.integrations import export
-        from racesdsl.parallel import default_workers, sample_rows
+        from racesdsl.integrations import export, export_parallel
+        from racesdsl.parallel import default_workers
 
         if out_format not in ("jsonl", "parquet") or schema not in ("plain", "verl", "trl") or \
                 engine not in ("local", "ray"):
             raise _fail("--format takes jsonl or parquet, --schema plain, verl or trl, --engine local or ray",
                         EXIT_USAGE)
-        if (out_format == "parquet" or split) and output is None:
-            raise _fail("parquet output and --split need -o", EXIT_USAGE)
+        if (out_format == "parquet" or split or shard_size) and output is None:
+            raise _fail("parquet output, --split and --shard-size need -o", EXIT_USAGE)
         if out_format == "parquet":
             need_pyarrow()
         if output is not None:
-            prepare_output(output, folder=bool(split))
+            prepare_output(output, folder=bool(split or shard_size))
         try:
             fractions = export.parse_split(split) if split else None
             for name in names:  # validate params once, here, so a bad one is a usage error
                 program[name].resolve_params(params)
-            plain = sample_rows([str(split_spec(spec)[0])], names, n, seed, params, workers or default_workers(), path or (),
-                                engine=engine)
-            rows = list(export.from_plain(plain, schema, fractions, program))  # verl/trl rows get lineage
+            job = export_parallel.Job((str(split_spec(spec)[0]),), tuple(names), n, seed, params, schema, fractions,
+                                      out_format, tuple(str(p) for p in path or ()))
+            # Streams: rows are written as they are made (verl/trl rows get lineage).
+            export_parallel.write(job, stdout if output is None else output, shard_size=shard_size,
+                                  workers=workers or default_workers(), engine=engine, program=program)
         except ParamError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except SPEC_BUGS as exc:
             raise _fail(f"spec bug: {exc}", EXIT_SPEC_ERRORS) from None
         except (ValueError, ImportError) as exc:  # a bad --split, or Ray not installed
             raise _fail(str(exc), EXIT_USAGE) from None
-        if output is None:
-            export.write(rows, stdout, "jsonl")
-            raise typer.Exit(EXIT_OK)
-        try:
-            if fractions:
-                for name, group in export.by_split(rows).items():
-                    export.write(group, output / f"{name}.{out_format}", out_format)
-            else:
-                export.write(rows, output, out_format)
+        except BrokenPipeError:  # `racesdsl sample ... | head`: guard() ends quietly
+            raise
         except OSError as exc:  # a full disk, a folder made read-only meanwhile
             raise _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE) from None
     raise typer.Exit(EXIT_OK)

@@ -31,8 +31,8 @@ from racesdsl.integrations.registry import DATA_SOURCE_PREFIX
 from racesdsl.runtime.env import Instance
 from racesdsl.runtime.values import to_json_value
 
-__all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "from_plain", "parse_split",
-           "rows", "schema_of", "with_lineage", "write"]
+__all__ = ["FORMATS", "JSON_COLUMNS", "SCHEMAS", "assign_split", "by_split", "from_plain", "jsonl_line", "layout",
+           "parse_split", "rows", "schema_of", "table", "with_lineage", "write"]
 
 SCHEMAS = ("plain", "verl", "trl")
 FORMATS = ("jsonl", "parquet")
@@ -101,21 +101,29 @@ def assign_split(env: str, seed: int, split: Mapping[str, float]) -> str:
 
 def rows(program: Mapping[str, Any], names: Iterable[str] | None, n: int, seed: int = 0,
          params: Mapping[str, Any] | None = None, schema: str = "plain",
-         split: Mapping[str, float] | str | None = None) -> Iterator[dict[str, Any]]:
+         split: Mapping[str, float] | str | None = None, *,
+         positions: range | None = None) -> Iterator[dict[str, Any]]:
     """Rows for `n` instances of each env in `names` (all of `program.roots` when None).
 
     `program` is a loaded `Program` or a compiled package's `environments()`;
     `params` apply to every env; `split` is fractions by name (each row gets the
     name of its split) or one name for every row. verl and trl rows carry each
     env's lineage (see `with_lineage`). Arguments are checked now; sampling
-    errors (ParamError, SamplingError, SolverError) surface while iterating."""
+    errors (ParamError, SamplingError, SolverError) surface while iterating.
+    `positions` picks rows of that export by position (row i is instance i % n of
+    env i // n), exactly as they are in the whole: a shard is a range of positions."""
     fixed, fractions = _check_args(schema, split)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     if names is None:
         names = getattr(program, "roots", None) or list(program)
     envs = [_pick(program, name) for name in names]
-    made = _rows(envs, n, seed, dict(params or {}), schema, fixed, fractions)
+    everything = range(len(envs) * n)
+    if positions is None:
+        positions = everything
+    elif positions.step != 1 or (positions and (positions.start < 0 or positions.stop > len(everything))):
+        raise ValueError(f"positions must be a range within 0..{len(everything)}, got {positions!r}")
+    made = _rows(envs, n, seed, dict(params or {}), schema, fixed, fractions, positions)
     return made if schema == "plain" else with_lineage(made, program)
 
 
@@ -172,14 +180,11 @@ def _pick(program: Mapping[str, Any], name: str) -> Any:
 
 
 def _rows(envs: list[Any], n: int, seed: int, params: dict[str, Any], schema: str, fixed: str | None,
-          fractions: dict[str, float] | None) -> Iterator[dict[str, Any]]:
-    index = 0
-    for env in envs:
-        for i in range(n):
-            inst = env.sample(seed + i, **params)
-            name = fixed if fractions is None else assign_split(inst.env, inst.seed, fractions)
-            yield _ROW[schema](inst, index, name)
-            index += 1
+          fractions: dict[str, float] | None, positions: range) -> Iterator[dict[str, Any]]:
+    for index in positions:
+        inst = envs[index // n].sample(seed + index % n, **params)
+        name = fixed if fractions is None else assign_split(inst.env, inst.seed, fractions)
+        yield _ROW[schema](inst, index, name)
 
 
 def _plain(inst: Instance, index: int, split: str | None) -> dict[str, Any]:
@@ -267,9 +272,14 @@ def _write_jsonl(rows: Iterable[Mapping[str, Any]], fh: Any) -> int:
     """One JSON object a line, keys in the row's (fixed) order, UTF-8 unescaped."""
     count = 0
     for row in rows:
-        fh.write((json.dumps(dict(row), ensure_ascii=False) + "\n").encode("utf-8"))
+        fh.write(jsonl_line(row))
         count += 1
     return count
+
+
+def jsonl_line(row: Mapping[str, Any]) -> bytes:
+    """One row as `write` puts it in a JSON-lines file (newline included)."""
+    return (json.dumps(dict(row), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _pyarrow() -> tuple[Any, Any]:
@@ -303,6 +313,28 @@ def _write_parquet(rows: Iterable[Mapping[str, Any]], fh: Any) -> int:
             out.write_table(pa.Table.from_pylist(batch, schema=arrow))
             count += len(batch)
     return count
+
+
+def layout(schema: str, split: Mapping[str, float] | str | None = None) -> tuple[str, tuple[str, ...]]:
+    """The Parquet layout of `rows(schema=schema, split=split)`: the schema and the
+    OPTIONAL_COLUMNS its rows have, known before any row is, so an empty shard
+    still gets the columns of its siblings."""
+    _check_args(schema, split)
+    has_split = schema == "verl" or split is not None
+    return schema, tuple(c for c in OPTIONAL_COLUMNS if (has_split if c == "split" else schema != "plain"))
+
+
+def table(rows: Iterable[Mapping[str, Any]], schema: str, optional: tuple[str, ...], start: int = 0) -> Any:
+    """Rows as one Arrow table of the given layout, its columns checked as `write` checks
+    them (`start`: the first row's position, for the message). Worker processes build
+    these, so the parent of a parallel export only encodes Parquet."""
+    pa, _ = _pyarrow()
+    arrow = _arrow_schema(pa, schema, optional)
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        _check_columns(row, arrow, start + len(batch))
+        batch.append(_parquet_row(row, schema))
+    return pa.Table.from_pylist(batch, schema=arrow)
 
 
 def _parquet_row(row: Mapping[str, Any], schema: str) -> dict[str, Any]:
