@@ -91,3 +91,12 @@ def check_lets(decl: A.EnvDecl, scope_types: dict[str, T.TType], taken: dict[str
         scope_types[clause.name] = t
         lets.append(LetInfo(clause.name, clause.expr, t))
     return lets, used
+
+
+def let_sources(lets: list[LetInfo]) -> dict[str, set[str]]:
+    """What each let reads, through the lets it reads: a prompt showing `cipher` shows `text`."""
+    out: dict[str, set[str]] = {}
+    for let in lets:
+        names = free_names(let.expr)
+        out[let.name] = names.union(*(out[n] for n in names if n in out))
+    return out
