@@ -186,3 +186,27 @@ def test_fmt_lexer_and_lsp_cover_the_new_clauses(tmp_path: Path) -> None:
     grid = next(s for s in document_symbols(analysis) if s.name == "grid_sum")
     assert [(c.name, c.detail.split()[0]) for c in grid.children] == [
         ("n", "input"), ("grid", "input"), ("k", "draw"), ("total", "let"), ("scaled", "let")]
+
+
+def test_a_custom_sampler_draws_the_inputs_and_the_env_its_draws(tmp_path: Path) -> None:
+    (tmp_path / "lets_sampler.py").write_text(
+        "def draw(rng):\n    return [rng.randint(0, 9) for _ in range(rng.randint(1, 5))]\n", encoding="utf-8")
+    spec = tmp_path / "custom.races"
+    spec.write_text('env custom "C." {\n    input xs: List[Int]\n    draw k: Int[0..3]\n    let m = len(xs) + k\n'
+                    '    sample python "lets_sampler:draw"\n    output Int[0..1000]\n'
+                    '    prompt """{{ xs }} plus {{ k }}"""\n    solve m\n}\n', encoding="utf-8")
+    env = racesdsl.load(spec)["custom"]
+    rows = [env.sample(s) for s in range(30)]
+    assert {r.input["k"] for r in rows} == {0, 1, 2, 3}
+    assert all(r.answer == len(r.input["xs"]) + r.input["k"] and list(r.input) == ["xs", "k"] for r in rows)
+
+
+def test_a_step_cannot_show_a_let_computed_from_a_fed_input(tmp_path: Path) -> None:
+    leak = ('env leak "Pick." {\n    input ys: List[Int[0..9], len=1..8]\n    let first = ys[0]\n'
+            '    prompt """First of {{ ys }} is {{ first }}; double it."""\n    output Int[0..18]\n'
+            '    solve first * 2\n}\n')
+    base = SPEC.read_text(encoding="utf-8") + "\n" + leak
+    assert _codes(tmp_path, base) == []  # shown alone, the let is fine
+    assert _codes(tmp_path, base + "compose c = seq(nums, leak)\n") == ["E0405"]
+    fixed = base.replace('double it."""', 'double it."""\n    step """double the first element of {{ ys }}"""')
+    assert _codes(tmp_path, fixed + "compose c = seq(nums, leak)\n") == []
