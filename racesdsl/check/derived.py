@@ -4,11 +4,13 @@ and the checked `let` clauses in declaration order."""
 
 from __future__ import annotations
 
+import re
+
 from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import infer
 from racesdsl.check.typeexpr import TypeContext, type_names
 from racesdsl.diagnostics import Diagnostic, error
-from racesdsl.ir import LetInfo
+from racesdsl.ir import EnvInfo, LetInfo
 from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 
@@ -91,3 +93,28 @@ def check_lets(decl: A.EnvDecl, scope_types: dict[str, T.TType], taken: dict[str
         scope_types[clause.name] = t
         lets.append(LetInfo(clause.name, clause.expr, t))
     return lets, used
+
+
+def let_sources(lets: list[LetInfo]) -> dict[str, set[str]]:
+    """What each let reads, through the lets it reads: a prompt showing `cipher` shows `text`."""
+    out: dict[str, set[str]] = {}
+    for let in lets:
+        names = free_names(let.expr)
+        out[let.name] = names.union(*(out[n] for n in names if n in out))
+    return out
+
+
+def fed_let_errors(env: EnvInfo, fed: list[str], tags: list[str], span: A.Span,
+                   at: A.Span) -> list[Diagnostic]:
+    """E0405 for a let computed from a fed input that the step text shows: the input is
+    described by words ("the list you obtained in step 1"), its let would give away the value."""
+    out = []
+    for let, reads in let_sources(env.lets).items():
+        source = next((n for n in fed if n in reads), None)
+        word = re.compile(rf"(?<![\w.]){re.escape(let)}\b")
+        if source is not None and any(word.search(t) for t in tags):
+            out.append(error("E0405", f"`{env.name}` shows its let `{let}`, computed from `{source}`, so it cannot "
+                             "describe a value it receives from an earlier step", span,
+                             f"give it a `step` template that does not show `{let}`",
+                             f"`{env.name}` receives `{source}` at {at}"))
+    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from racesdsl.check.data import one_of
-from racesdsl.check.derived import EarlierValues, check_lets, sampled_clauses
+from racesdsl.check.derived import EarlierValues, check_lets, let_sources, sampled_clauses
 from racesdsl.check.distributions import check_distribution
 from racesdsl.check.expr_names import free_names
 from racesdsl.check.exprs import constant_value, infer
@@ -113,7 +113,8 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
     names = list(scope_types)
     prompt = decl.first(A.PromptClause)
     if prompt is not None:
-        used |= check_template(prompt.template, names, diags, must_mention=[i.name for i in inputs])
+        used |= check_template(prompt.template, names, diags, must_mention=[i.name for i in inputs],
+                               through=let_sources(lets))
     step = decl.first(A.StepClause)
     if step is not None:
         used |= check_template(step.template, names, diags)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from racesdsl.check import stage_args as S
+from racesdsl.check.derived import fed_let_errors
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
@@ -207,6 +208,7 @@ class FusionChecker:
                     f"give it a `step` template that prints `{name}` whole: `{{{{ {name} }}}}` or "
                     f"`{{{{ {name} | json }}}}`",
                     f"`{env.name}` receives `{name}` at {node.span}"))
+        self.diags.extend(fed_let_errors(env, names, tags, clause.template.span, node.span))
 
     def _fix_params(self, env: EnvInfo, node: A.StageRef, ranges: dict[str, T.Interval]) -> dict[str, T.Interval]:
         fixed: dict[str, T.Interval] = {}

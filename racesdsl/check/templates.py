@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -223,12 +223,14 @@ def check_template(
     diags: list[Diagnostic],
     *,
     must_mention: Collection[str] = (),
+    through: Mapping[str, Collection[str]] | None = None,
 ) -> set[str]:
     """Check one template against the visible `names`; append E0401-E0407 to
     `diags` and return the names it reads (so unused params can be found).
 
     After a syntax error nothing else is reported (it would be noise) and the
     returned set is a textual guess, so no spurious unused-param warning follows.
+    `through` maps a let to the names it reads: an input shown through a let is mentioned.
     Nothing here renders the template or folds its constants beyond a small bound
     (template_rules), so a hostile template checks as fast as any other."""
     src = template_source(tpl)
@@ -240,7 +242,7 @@ def check_template(
     env = _env()
     try:
         tree = env.parse(src.text)
-        return _check_tree(tpl, src, tree, names, diags, must_mention)
+        return _check_tree(tpl, src, tree, names, diags, must_mention, through or {})
     except TemplateSyntaxError as exc:
         diags.append(_syntax_error(src, exc))
     except RecursionError:
@@ -250,7 +252,8 @@ def check_template(
 
 
 def _check_tree(tpl: Template, src: TemplateSource, tree: nodes.Template, names: Collection[str],
-                diags: list[Diagnostic], must_mention: Collection[str]) -> set[str]:
+                diags: list[Diagnostic], must_mention: Collection[str],
+                through: Mapping[str, Collection[str]]) -> set[str]:
     env = _env()
     try:
         loc = _Locator(src, _tokens(env, src.text))
@@ -285,7 +288,8 @@ def _check_tree(tpl: Template, src: TemplateSource, tree: nodes.Template, names:
     for f in limit_findings(tree, outside):
         found.append(error(f.code, f.message, loc.span(f.role, f.token, f.lineno), f.help))
 
-    for name in sorted(set(must_mention) - reads):
+    shown = reads.union(*(through[n] for n in reads if n in through))
+    for name in sorted(set(must_mention) - shown):
         s = tpl.span
         width = 3 if tpl.triple else 1
         found.append(error(

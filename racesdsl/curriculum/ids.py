@@ -103,4 +103,5 @@ def _standalone(comp: Composite, seed: int, path: tuple[str, ...], run: _Run) ->
     prompt = env.render_prompt(run.params | run.inputs) + "\n\n" + format_instruction(
         env.output_type(**run.params), env.answer_format)
     _, iid = identity(env.qualname, child, params_key(run.params))
-    return Instance(env.qualname, child, dict(run.params), dict(run.inputs), prompt, run.output, iid)
+    stored = {n: v for n, v in run.inputs.items() if n not in dict(env.lets)}  # lets are derived, not stored
+    return Instance(env.qualname, child, dict(run.params), stored, prompt, run.output, iid)

@@ -108,8 +108,9 @@ class Plan:
 
 def make_plan(env: Environment, types: Any, order: list[str]) -> Plan:
     every = {**types.inputs, **types.draws}
+    custom = set(env.input_names) if env.sample_ref is not None else set()  # a custom sampler draws the inputs
     samplers = {n: dist_sampler(every[n], types.dists[n]) if n in types.dists else sampler_for(every[n])
-                for n in order if n not in env.shapes}
+                for n in order if n not in env.shapes and n not in custom}
     stored = env.input_names + env.draw_names
     return Plan(order, stored, stored + [n for n, _ in env.lets], samplers)
 
