@@ -15,6 +15,8 @@ problem with the seed that reproduces it:
 - param_ends: sampling works at both ends of every numeric param (every Bool/Enum value),
   the params whose ranges depend on it moved along into range (selftest_params.py);
 - prompt_leak (warning): the prompt shows a non-trivial answer verbatim;
+- distribution: inputs drawn with `~ weights/bernoulli/loguniform` or `OneOf[data]` come
+  with their declared frequencies (selftest_dists.py; a warning where `where` redraws);
 - timeout: the env's checks did not finish within `timeout` seconds (a solver, sampler
   or verifier that never returns); its remaining checks are skipped, the others run.
   The clock is SIGALRM, so it works on Unix in a main thread (each worker process's
@@ -44,6 +46,7 @@ from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, T
 from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
 from racesdsl.selftest_derived import derived_problem
+from racesdsl.selftest_dists import distribution_problems
 from racesdsl.selftest_params import end_assignments
 from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
@@ -240,6 +243,8 @@ class _Tester:
                 if self.base and self.seeds:
                     with self.guard("param_ends", None, count=False):
                         self.param_ends()
+                    with self.guard("distribution", None, count=False):
+                        self.distributions()
         except _Timeout:
             check, seed = self.current
             self.fail("timeout", seed, f"no result after {self.timeout:g} s, during {check}: a solver, sampler "
@@ -382,6 +387,15 @@ class _Tester:
                 if why is not None:
                     self.fail("param_ends", seed, f"at {shown}: {why}")
                     break
+
+    def distributions(self) -> None:
+        checked, problems = distribution_problems(self.env)
+        self.report.checks["distribution"] += checked
+        for message in problems:
+            if self.env.wheres:
+                self.warn("distribution", None, f"{message}: the `where` clauses skew it", message)
+            else:
+                self.fail("distribution", None, message)
 
     def at_end(self, seed: int, params: dict[str, Any]) -> str | None:
         try:

@@ -83,10 +83,14 @@ def test_oneof_is_fed_like_its_element_type(tmp_path: Path) -> None:
 
 
 def test_instance_ids_follow_the_file(tmp_path: Path) -> None:
-    a = racesdsl.load(write(tmp_path / "a"))["spell_backward"].sample(0)
-    same = racesdsl.load(write(tmp_path / "b"))["spell_backward"].sample(0)
-    changed = racesdsl.load(write(tmp_path / "c", words=WORDS + "zebra\n"))["spell_backward"].sample(0)
+    programs = [racesdsl.load(write(tmp_path / "a")), racesdsl.load(write(tmp_path / "b")),
+                racesdsl.load(write(tmp_path / "c", words=WORDS + "zebra\n"))]
+    a, same, changed = (p["spell_backward"].sample(0) for p in programs)
     assert a.id == same.id and a.id != changed.id
+    a, same, changed = (p["double_then_spell"].sample(0) for p in programs)  # composites too
+    assert a.id == same.id and a.id != changed.id
+    a, same, changed = (p["double"].sample(0) for p in programs)  # an env without data keeps its id
+    assert a.id == same.id == changed.id
     assert a.input == changed.input or a.input["word"] != "zebra"  # the draw may move too; the id must
 
 
@@ -145,3 +149,12 @@ def test_checker_codes(tmp_path: Path, change: tuple[str, str], code: str) -> No
     assert old in SPEC
     path = write(tmp_path, SPEC.replace(old, new))
     assert code in codes(path) and set(codes(path)) <= {code, "E0305", "E0310"}
+
+
+def test_racesdsl_test_checks_oneof_frequencies(tmp_path: Path) -> None:
+    from racesdsl.selftest import run_selftest
+
+    report = run_selftest(racesdsl.load(write(tmp_path)), seeds=3)
+    by_env = {e.env: e for e in report.envs}
+    assert all(e.ok for e in report.envs)
+    assert by_env["farm.spell_backward"].checks["distribution"] == 1 and by_env["farm.legs"].checks["distribution"] == 2

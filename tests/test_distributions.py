@@ -152,3 +152,21 @@ def test_checker_codes(tmp_path: Path, clause: str, code: str) -> None:
                     f'    prompt """{{{{ x }}}} {{{{ n }}}}"""\n    solve 1\n}}\n', encoding="utf-8")
     codes = [d.code for d in check_paths([path]).diagnostics if d.is_error]
     assert codes == [code]
+
+
+def test_racesdsl_test_checks_the_frequencies(spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from racesdsl import selftest
+    from racesdsl.runtime import env as env_module
+
+    (report,) = selftest.run_selftest(racesdsl.load(spec), seeds=5).envs
+    assert report.ok and report.checks["distribution"] == 5  # a, b, c, o and f (`d` is distinct: the inputs check)
+    # A sampler that ignores the declared weights is caught (here: every input drawn uniformly).
+    monkeypatch.setattr(env_module, "dist_sampler", lambda t, d: sampler_for(t))
+    (broken,) = selftest.run_selftest(racesdsl.load(spec), seeds=5).envs
+    assert [f.check for f in broken.failures] and {f.check for f in broken.failures} == {"distribution"}
+    monkeypatch.undo()
+    skewed = tmp_path / "skewed.races"
+    skewed.write_text('env s {\n    input b: Bool ~ bernoulli(0.5)\n    input x: Int[0..9]\n    where b or x > 8\n'
+                      '    output Int\n    prompt """{{ b }} {{ x }}"""\n    solve x\n}\n', encoding="utf-8")
+    (warned,) = selftest.run_selftest(racesdsl.load(skewed), seeds=5).envs
+    assert warned.ok and any("skew" in w.message for w in warned.warnings)

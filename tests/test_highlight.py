@@ -312,3 +312,16 @@ def test_every_textmate_regex_compiles_with_oniguruma() -> None:
 def test_textmate_grammar_names_the_language() -> None:
     grammar = load(GRAMMAR)
     assert grammar["scopeName"] == "source.races" and "races" in grammar["fileTypes"]
+
+
+def test_distributions_and_data_are_highlighted_by_both() -> None:
+    text = ('data words: List[Str] = lines("w.txt")\nenv e {\n    input w: OneOf[words]\n'
+            '    input k: Int[0..1] ~ weights(3, 1)\n    input xs: List[Int[1..3], len=3, distinct]\n}\n')
+    toks = tokens(text)
+    assert (Keyword.Declaration, "data") in toks and (Name.Builtin, "lines") in toks
+    assert (Keyword.Pseudo, "weights") in toks and (Keyword.Pseudo, "distinct") in toks
+    assert (Keyword.Type, "OneOf") in toks and not uncovered(text)
+    scopes = TOKENIZER.scopes(text)
+    for word, scope in (("data", "storage.type.data.races"), ("lines", "support.function.data-format.races"),
+                        ("weights", "keyword.other.distribution.races"), ("distinct", "keyword.other.distinct.races")):
+        assert scopes[text.index(word)][-1] == scope, word

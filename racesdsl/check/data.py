@@ -28,7 +28,7 @@ from racesdsl.runtime.checks import canonical_for, checker_for, sort_key_for
 from racesdsl.syntax import ast as A
 
 MAX_DATA_BYTES = 16 << 20
-ORIGINS: ContextVar[Mapping[Path, Path]] = ContextVar("data_origins", default={})
+ORIGINS: ContextVar[Mapping[Path, Path] | None] = ContextVar("data_origins", default=None)
 """Spec files checked from a copy (the language server checks a buffer in a temporary folder):
 copy -> the folder the spec really lives in, where its data files are."""
 
@@ -91,7 +91,7 @@ def _read(decl: A.DataDecl, scope: ModuleScope, diags: list[Diagnostic]) -> Data
         diags.append(error("E0345", f"data `{decl.name}` must have a List or Set type, not {T.show(t)}",
                            decl.type.span, "write e.g. `data words: List[Str[len=1..20]] = lines(\"words.txt\")`"))
         return None
-    found = data_file(ORIGINS.get().get(Path(scope.path), Path(scope.path).parent), decl.path)
+    found = data_file((ORIGINS.get() or {}).get(Path(scope.path), Path(scope.path).parent), decl.path)
     if isinstance(found, str):
         diags.append(error("E0209", f'cannot read data file "{decl.path}": {found}', decl.path_span,
                            "put the file in the spec's folder (or below it) and name it relative to that folder"))

@@ -175,8 +175,15 @@ class Composite:
         key = tuple(knobs.items())
         parts = cache.get(key)
         if parts is None:
-            parts = remember(cache, key, (f"{self.qualname}\n".encode(), f"\n{params_key(knobs)}".encode()))
+            data = self.identity
+            parts = remember(cache, key, (f"{self.qualname}{'#' + data if data else ''}\n".encode(),
+                                          f"\n{params_key(knobs)}".encode()))
         return identity_parts(parts[0], seed, parts[1])
+
+    @property
+    def identity(self) -> str:
+        """The data digests of its stages (see `Environment.identity`): "" when none draws from data."""
+        return "+".join(d for d in (s.env.identity for s in self.stages) if d)
 
     # --------------------------------------------------------------- running
 
