@@ -28,6 +28,7 @@ class TypeContext:
     diags: list[Diagnostic] | None = None  # None: evaluate silently (already reported)
     poisoned: frozenset[str] = frozenset()  # params whose own declaration failed
     known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
+    tvars: Mapping[str, T.TType] = field(default_factory=dict)  # a generic env's type parameters
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -35,7 +36,8 @@ class TypeContext:
 
     def with_params(self, params: Mapping[str, T.Interval], narrow: frozenset[str] = frozenset(),
                     report: bool = False) -> TypeContext:
-        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known)
+        return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known,
+                           self.tvars)
 
 
 class _Unknown(Exception):
@@ -192,6 +194,8 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
                     ctx.report(error("E0301", f"duplicate field `{f.name}` in record type", f.span))
                     break
             return T.TRecord(tuple((f.name, _resolve(f.type, ctx)) for f in fields))
+        case A.NamedType(name=(name,)) if name in ctx.tvars:
+            return ctx.tvars[name]
         case A.NamedType(name=name):
             return _alias(texpr, name, ctx)
     raise TypeError(f"not a type expression: {texpr!r}")
