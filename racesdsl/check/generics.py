@@ -195,7 +195,7 @@ def _length(r: T.Interval) -> A.LenSpec | None:
     if r == T.NAT:
         return None
     if r.lo == r.hi:
-        return A.LenSpec(_number(r.lo), None, True)
+        return A.LenSpec(_number(r.lo), _number(r.lo), True)
     return A.LenSpec(_number(r.lo), None if r.hi == T.INF else _number(r.hi), False)
 
 
