@@ -50,6 +50,7 @@ class GenericInfo:
 
     decl: A.EnvDecl
     params: tuple[TypeParamInfo, ...]
+    shape: EnvInfo | None = None  # the env checked with its type parameters as unknown types
 
     @property
     def samplable(self) -> bool:

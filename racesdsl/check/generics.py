@@ -24,8 +24,8 @@ from racesdsl.ir import EnvInfo, GenericInfo, TypeParamInfo
 from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_type
+from racesdsl.syntax.reserved import BOUNDS
 
-BOUNDS = ("Any", "Eq", "Ord", "Num")  # each allows everything the ones before it allow
 _BOUND_HELP = {"Eq": "values compared with `==`", "Ord": "numbers, strings, enums, booleans and lists or tuples of them",
                "Num": "Int or Float"}
 
@@ -56,6 +56,7 @@ def check_generic(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) 
     generic = GenericInfo(decl, params)
     standalone = generic.samplable
     shape = check_env(decl, scope, [] if standalone else diags, tvars)
+    generic.shape = shape
     _check_requirements(decl, shape, params, diags)
     if not standalone:
         return dataclasses.replace(shape, generic=generic)
