@@ -100,6 +100,25 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0345", "data file does not fit its type",
      "A `data` file's contents do not parse in its format or do not fit the declared `List`/`Set` type "
      "(an element out of its type, a repeated Set element, no element at all, a csv header unlike the fields)."),
+    ("E0322", "type argument violates its bound",
+     "A generic env is instantiated (by its type arguments, or by the value a stage receives) with a type its "
+     "parameter's bound does not allow (`sort_list[Set[Int[0..9]]]`, a set is not `Ord`), or with types its body "
+     "does not check with."),
+    ("E0323", "body needs more than the bound",
+     "A generic env's `solve` or `where` uses a type parameter in a way its bound does not promise: `sorted` and "
+     "`<` need `Ord`, `sum` and arithmetic need `Num`, `==`, `in`, `count` and `unique` need `Eq`."),
+    ("E0324", "incoming value does not fit a generic input",
+     "A stage receives a value whose shape differs from its generic input (`List[T]` fed an integer), so its type "
+     "parameters cannot be found."),
+    ("E0325", "malformed type parameter",
+     "A type parameter is declared twice or named like a param or input, has an unknown bound (bounds are Any, "
+     "Eq, Ord, Num), or a default its bound does not allow."),
+    ("E0326", "type parameter cannot be inferred",
+     "A generic env whose type parameter has no default stands where nothing feeds it (alone, or heading a "
+     "chain) and is not instantiated."),
+    ("E0327", "wrong type arguments",
+     "A stage reference gives type arguments to an env that is not generic, or a number of them that differs "
+     "from its type parameters."),
     ("E0401", "template syntax error", "A prompt or step template is not valid jinja2."),
     ("E0402", "undefined name in template", "A template mentions a name that is neither an input, a param nor a runtime filter."),
     ("E0403", "input not mentioned in prompt", "An input the prompt never mentions makes the task unsolvable."),

@@ -355,7 +355,9 @@ class Layout:
 
     def _stage(self, s: A.StageRef) -> Doc:
         parts: list[Doc] = [".".join(s.name)]
-        if s.has_parens or s.args:
+        if s.type_args:
+            parts.append(bracket("[", [self.type(t) for t in s.type_args], "]"))
+        if s.has_parens or s.args or (s.type_args and s.port is not None):  # a port follows `(...)`
             args = [(".".join(a.name), "=", self.arith(a.lo), *(() if a.hi is None else ("..", self.arith(a.hi))))
                     for a in s.args]
             parts.append(bracket("(", args, ")"))

@@ -18,7 +18,7 @@ from racesdsl.diagnostics import Diagnostic
 from racesdsl.format_layout import Layout, env_doc, render
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
-from racesdsl.syntax.printer import INDENT
+from racesdsl.syntax.printer import INDENT, print_type_params
 
 __all__ = ["FormatError", "comments", "format_text"]
 
@@ -142,7 +142,7 @@ def _top_item(item: _Item, layout: Layout, text: str) -> str:
 
 def _brace(env: A.EnvDecl, text: str, found: list[Comment]) -> int:
     """Where the env's `{` is: after its name and doc string, skipping comments."""
-    i = env.name_span.end_pos
+    i = env.type_params[-1].span.end_pos if env.type_params else env.name_span.end_pos
     starts = {c.start: c.end for c in found}
     while i < len(text):
         if i in starts:
@@ -164,7 +164,7 @@ def _env(env: A.EnvDecl, inner: list[Comment], layout: Layout, text: str) -> str
     whole = text[env.span.start_pos:env.span.end_pos]
     if any(c.start < brace for c in inner):
         return whole  # a comment inside the header: keep the declaration as written
-    header = f"env {env.name}{env_doc(env.doc)} {{"
+    header = f"env {env.name}{print_type_params(env.type_params)}{env_doc(env.doc)} {{"
     head = _Item(brace, brace + 1)
     clauses = [_Item(c.span.start_pos, c.span.end_pos, c) for c in env.clauses]
     body = _place([head, *clauses], inner, text)

@@ -44,6 +44,31 @@ class LetInfo:
     type: TType
 
 
+@dataclass(frozen=True)
+class TypeParamInfo:
+    """A checked type parameter: `bound` is Any | Eq | Ord | Num; `default` None when
+    the env can only be fed or instantiated."""
+
+    name: str
+    bound: str
+    default: TType | None
+    decl: A.TypeParam
+
+
+@dataclass(eq=False)
+class GenericInfo:
+    """What makes an env generic: its declaration as written and its type parameters."""
+
+    decl: A.EnvDecl
+    params: tuple[TypeParamInfo, ...]
+    shape: EnvInfo | None = None  # the env checked with its type parameters as unknown types
+
+    @property
+    def samplable(self) -> bool:
+        """Only an env whose every type parameter has a default can stand alone."""
+        return all(p.default is not None for p in self.params)
+
+
 @dataclass(eq=False)
 class EnvInfo:
     """A checked base environment."""
@@ -60,10 +85,17 @@ class EnvInfo:
     draws: list[InputInfo] = field(default_factory=list)  # sampled, never fed: not in the signature
     lets: list[LetInfo] = field(default_factory=list)  # in declaration order
     shaped: frozenset[str] = frozenset()  # inputs and draws whose types read earlier inputs or draws
+    generic: GenericInfo | None = None  # set on a generic env and on each of its instances
+    type_args: tuple[TType, ...] = ()  # what this instance substitutes (the defaults when standalone)
 
     @property
     def name(self) -> str:
         return self.decl.name
+
+    @property
+    def key(self) -> str:
+        """The env's name in its module's table: `take_first`, or an instance's `take_first@3f2a...`."""
+        return self.qualname[len(self.module.name) + 1:]
 
     @property
     def exact(self) -> bool:
@@ -167,6 +199,7 @@ class Program:
     """Every env and composite of the checked modules, by qualified name."""
 
     envs: dict[str, EnvInfo] = field(default_factory=dict)
+    instances: dict[str, EnvInfo] = field(default_factory=dict)  # generic envs at other types, for stages
     composites: dict[str, CompositeInfo] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)  # qualified names declared in the given files
 

@@ -17,7 +17,7 @@ from typing import Any
 from typeguard import typechecked
 
 from racesdsl.check.pipeline import check_paths
-from racesdsl.codegen.module import module_source
+from racesdsl.codegen.module import module_source, runnable_envs
 from racesdsl.errors import SpecError
 from racesdsl.ir import CompositeInfo, EnvInfo, Knob, NestedKnobs, StageInfo
 from racesdsl.ir import Program as CheckedProgram
@@ -61,9 +61,7 @@ def load(paths: str | Path | Sequence[str | Path], search_path: Sequence[str | P
     result = check_paths(items, search_path)
     if result.errors:
         raise SpecError(result.diagnostics)
-    by_module: dict[object, list] = {}
-    for info in result.program.envs.values():
-        by_module.setdefault(info.module, []).append(info)
+    by_module = runnable_envs(result.program)
     envs: dict[str, Environment] = {}
     for scope, infos in by_module.items():
         namespace = execute_module(module_source(scope, infos), scope.name, Path(scope.path))

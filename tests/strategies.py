@@ -175,8 +175,10 @@ clauses: S[A.Clause] = st.one_of(
     st.builds(A.AnswerClause, idents),
 )
 
+type_params: S[A.TypeParam] = st.builds(A.TypeParam, idents, st.none() | idents, st.none() | _t)
 env_decls: S[A.EnvDecl] = st.builds(
-    A.EnvDecl, idents, st.none() | strings, _tuple(st.lists(clauses, max_size=6)))
+    A.EnvDecl, idents, st.none() | strings, _tuple(st.lists(clauses, max_size=6)),
+    type_params=_tuple(st.lists(type_params, max_size=2)))
 
 # --------------------------------------------------------------- compositions
 
@@ -185,6 +187,8 @@ stage_refs: S[A.StageRef] = st.one_of(
     st.builds(A.StageRef, dotted, st.just(()), st.none() | idents, st.booleans()),
     st.builds(A.StageRef, dotted, _tuple(st.lists(_param_args, min_size=1, max_size=3)),
               st.none() | idents, st.just(True)),
+    st.builds(A.StageRef, dotted, _tuple(st.lists(_param_args, max_size=2)), st.none() | idents, st.just(True),
+              type_args=_tuple(st.lists(_t, min_size=1, max_size=2))),
 )
 _options = _tuple(st.lists(st.builds(A.Option, idents, idents), max_size=2))
 

@@ -151,6 +151,12 @@ compose f = select(k=v; distractors: j=w, i=u)
 compose g = seq(reward=final)
 compose h = x.y.z(p=-1..-(2))[q]
 ''',
+    "generics": '''env take[T = Int[-9..9], U: Ord, V: Num = {a: List[T]},] "doc" {
+    input xs: List[T, len=1..3]
+}
+env plain[T] {}
+compose a = seq(take[Str[len=1..8, chars="a-z"]](k=3), take[Int, Words,]()[xs], take[xs](), take[a.b])
+''',
 }
 
 def _parse(text: str, file: str = MODULE_PATH) -> A.Module:

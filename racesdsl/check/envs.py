@@ -28,10 +28,13 @@ _CLAUSE_WORD = {A.OutputClause: "output", A.PromptClause: "prompt", A.StepClause
 _PYREF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> EnvInfo:
-    """Check a base env; every problem becomes a diagnostic, never an exception."""
+def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic],
+              tvars: dict[str, T.TType] | None = None, qualname: str | None = None) -> EnvInfo:
+    """Check a base env; every problem becomes a diagnostic, never an exception. A generic
+    env is checked with its type parameters as `tvars` (check/generics.py), an instance
+    under its own `qualname`."""
     _check_clause_counts(decl, diags)
-    ctx = TypeContext(scope, {}, frozenset(), diags, known=frozenset(p.name for p in decl.params))
+    ctx = TypeContext(scope, {}, frozenset(), diags, known=frozenset(p.name for p in decl.params), tvars=tvars or {})
     params = _check_params(decl, ctx, diags)
     ranges = {p.name: p.range for p in params.values() if p.range is not None}
     pctx = ctx.with_params(ranges, report=True)
@@ -125,7 +128,7 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic]) -> E
             if p.name not in used:
                 diags.append(warning("W0301", f"param `{p.name}` is never used, so it changes nothing",
                                      p.decl.span, "use it in a type, the solver or the prompt, or remove it"))
-    qual = f"{scope.name}.{decl.name}"
+    qual = qualname or f"{scope.name}.{decl.name}"
     return EnvInfo(qual, decl, scope, params, inputs, out_clause.type if out_clause else None,
                    output, verify, answer, draws, lets, frozenset(shaped))
 

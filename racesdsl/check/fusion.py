@@ -10,13 +10,14 @@ checked once and reused."""
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import ChainMap, Counter
 from dataclasses import dataclass, field
 
 from racesdsl.check import stage_args as S
 from racesdsl.check.derived import fed_let_errors
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
+from racesdsl.check.generics import InstanceTable, stage_instance
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.check.templates import template_source
@@ -59,7 +60,8 @@ class _Walk:
 
 class FusionChecker:
     def __init__(self, envs: dict[str, EnvInfo], diags: list[Diagnostic]) -> None:
-        self.envs = envs
+        self.instances: dict[tuple, EnvInfo | None] = {}  # generic envs at the types stages give them
+        self.envs = ChainMap(envs, InstanceTable(self.instances))
         self.diags = diags
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
@@ -102,7 +104,14 @@ class FusionChecker:
             self.diags.append(error("E0312", f"`{dotted}[{node.port}]` binds a port, but this stage receives no value",
                                     node.span, f"remove `[{node.port}]`: the stage's inputs are sampled"))
         if sym.kind == "env":
-            return self._base(self.envs[sym.qualname], node, incoming, walk)
+            env = stage_instance(self.envs[sym.qualname], node, incoming and incoming.type, scope, self.diags,
+                                 self.instances)
+            if env is None:
+                return StageInfo(node, walk.label(sym.name), None), None
+            return self._base(env, node, incoming, walk)
+        if node.type_args:
+            self.diags.append(error("E0327", f"`{dotted}` is a composite, so it takes no type arguments", node.span,
+                                    "instantiate the generic envs inside its definition"))
         return self._named(sym, node, incoming, walk)
 
     def _named(self, sym, node: A.StageRef, incoming: Incoming | None,

@@ -15,6 +15,7 @@ from typeguard import typechecked
 from racesdsl.check.data import check_data
 from racesdsl.check.envs import check_env
 from racesdsl.check.fusion import FusionChecker
+from racesdsl.check.generics import check_generic
 from racesdsl.check.resolve import ModuleScope, load, unused_import_warnings
 from racesdsl.check.typeexpr import resolve_aliases
 from racesdsl.diagnostics import Diagnostic
@@ -66,7 +67,7 @@ def _check(paths: Sequence[str | Path], search_path: Sequence[str | Path]) -> Ch
     for scope in modules:
         for decl in scope.ast.decls:
             if isinstance(decl, A.EnvDecl) and scope.own.get(decl.name, None) and scope.own[decl.name].decl is decl:
-                info = check_env(decl, scope, diags)
+                info = check_generic(decl, scope, diags) if decl.type_params else check_env(decl, scope, diags)
                 program.envs[info.qualname] = info
     fusion = FusionChecker(program.envs, diags)
     for scope in modules:
@@ -75,6 +76,8 @@ def _check(paths: Sequence[str | Path], search_path: Sequence[str | Path]) -> Ch
                 info = fusion.composite(decl, scope)
                 if info is not None:
                     program.composites[info.qualname] = info
+    program.instances.update((e.qualname, e) for e in fusion.instances.values()
+                             if e is not None and e.qualname not in program.envs)
     for scope in modules:
         diags.extend(unused_import_warnings(scope))
     for scope in loaded.roots:

@@ -30,6 +30,7 @@ class TypeContext:
     known: frozenset[str] = frozenset()  # every param of the env, for did-you-mean help
     lengths: Mapping[str, T.Interval] = field(default_factory=dict)  # earlier sized inputs/draws: `len(xs)`
     blocked: Mapping[str, tuple[str, str, str | None]] = field(default_factory=dict)  # name -> (code, why, help)
+    tvars: Mapping[str, T.TType] = field(default_factory=dict)  # a generic env's type parameters
 
     def report(self, d: Diagnostic) -> None:
         if self.diags is not None:
@@ -38,7 +39,7 @@ class TypeContext:
     def with_params(self, params: Mapping[str, T.Interval], narrow: frozenset[str] = frozenset(),
                     report: bool = False) -> TypeContext:
         return TypeContext(self.scope, params, narrow, self.diags if report else None, self.poisoned, self.known,
-                           self.lengths, self.blocked)
+                           self.lengths, self.blocked, self.tvars)
 
 
 class _Unknown(Exception):
@@ -219,6 +220,8 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
                     ctx.report(error("E0301", f"duplicate field `{f.name}` in record type", f.span))
                     break
             return T.TRecord(tuple((f.name, _resolve(f.type, ctx)) for f in fields))
+        case A.NamedType(name=(name,)) if name in ctx.tvars:
+            return ctx.tvars[name]
         case A.NamedType(name=name):
             return _alias(texpr, name, ctx)
         case A.OneOfType(name=name):  # an input's whole type is read by check.data.one_of instead

@@ -8,17 +8,18 @@ form no cycles, E0204)."""
 
 from __future__ import annotations
 
-from racesdsl.codegen.module import env_ident, module_ident
+from racesdsl.codegen.module import env_ident, module_ident, table_ident
 from racesdsl.runtime.composite import Composite, Stage
 
 
 def _ref(qualname: str, here: str, imports: set[str]) -> str:
-    module, name = qualname.rsplit(".", 1)
+    module, name = qualname.split("@")[0].rsplit(".", 1)
+    name = qualname[len(module) + 1:]  # an instance's key, `take_first@3f2a...`, or the name
     if module == here:
-        return env_ident(name)
+        return table_ident(name)
     alias = f"_{module_ident(module)}_module"  # `_`-prefixed, so no spec name escapes to it
     imports.add(f"from . import {module_ident(module)} as {alias}")
-    return f"{alias}.{env_ident(name)}"
+    return f"{alias}.{table_ident(name)}"
 
 
 def _stage(stage: Stage, here: str, imports: set[str], indent: str) -> str:

@@ -27,7 +27,7 @@ from racesdsl.check.resolve import ModuleScope
 from racesdsl.check.templates import template_source
 from racesdsl.codegen.pyexpr import RESERVED_NAMES, escape_name, float_literal, function_source
 from racesdsl.codegen.typesrc import DIST_NAMES, TYPE_NAMES, dist_source, type_source
-from racesdsl.ir import EnvInfo
+from racesdsl.ir import EnvInfo, Program
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.printer import print_expr
 
@@ -60,6 +60,24 @@ def env_ident(name: str) -> str:
     return escape_name(name, lambda stem: stem in _TAKEN or stem.startswith("_"))
 
 
+def table_ident(key: str) -> str:
+    """The Python name of an env by its key in its module's table: an instance of a generic
+    env (`take_first@3f2a...`) is a generated `_take_first_3f2a...` (no spec name starts with
+    `_` without ending with one)."""
+    name, _, digest = key.partition("@")
+    return f"_{name}_{digest}" if digest else env_ident(key)
+
+
+def runnable_envs(program: Program) -> dict[object, list[EnvInfo]]:
+    """Every env the back ends generate, by module: the standalone envs (but a generic env
+    without defaults, which only stages instantiate) and the instances stages use."""
+    by_module: dict[object, list[EnvInfo]] = {}
+    for info in [*program.envs.values(), *program.instances.values()]:
+        if info.generic is None or info.type_args:
+            by_module.setdefault(info.module, []).append(info)
+    return by_module
+
+
 def module_ident(name: str) -> str:
     """The file name (without `.py`) of a spec module in a compiled package: escaped so that
     it is importable and does not rebind a name of the package's `__init__` (`get`, `__init__`)."""
@@ -85,7 +103,7 @@ def docstring(text: str) -> str:
 
 def _env_context(info: EnvInfo) -> dict:
     decl, scope = info.decl, info.module
-    ident = env_ident(info.name)
+    ident = table_ident(info.key)
     stored = [i.name for i in info.inputs + info.draws]
     args = stored + [let.name for let in info.lets] + list(info.params)
     functions, wheres = [], []
@@ -129,7 +147,7 @@ def _env_context(info: EnvInfo) -> dict:
     step = decl.first(A.StepClause)
     eps = constant_value(verify.arg) if verify is not None and verify.kind == "tolerance" else None
     return {
-        "name_repr": repr(info.name), "ident": ident,
+        "name_repr": repr(info.key), "ident": ident,
         "qualname": repr(info.qualname), "doc_repr": repr(decl.doc or ""),
         "prompt": repr(template_source(decl.first(A.PromptClause).template).text),
         "step": repr(template_source(step.template).text) if step else None,

@@ -118,7 +118,7 @@ class _PairChecker:
 
     def legal(self, a: str, b: str) -> bool:
         """Whether `seq(a, b)` checks without an error."""
-        ins = self.envs[b].inputs
+        ins = _receiving(self.envs[b]).inputs
         if len(ins) == 1 and not kinds_fit(self.envs[a].output, ins[0].type):
             return False  # decided without the checker: most pairs, and the cheapest way
         return self._checks(A.StageRef((a,)), A.StageRef((b,)))
@@ -134,7 +134,7 @@ class _PairChecker:
 
     def _ways(self, a: str, b: str) -> Iterator[Link]:
         """Candidate links, skipping those whose kinds cannot fit whatever the params."""
-        env_a, env_b = self.envs[a], self.envs[b]
+        env_a, env_b = self.envs[a], _receiving(self.envs[b])
         fix = [(False, False)]
         fix += [(False, True)] if env_b.params else []
         fix += [(True, False)] if env_a.params else []
@@ -155,6 +155,12 @@ class _PairChecker:
         decl = A.ComposeDecl(f"_edge_{self.count}", None, A.OpExpr("seq", (ref_a, ref_b)))
         info = checker.composite(decl, self.scope)
         return info is not None and not any(d.is_error for d in diags)
+
+
+def _receiving(env: EnvInfo) -> EnvInfo:
+    """What an env accepts when fed: a generic env's inputs with its type parameters open
+    (they fit any kind; the checker then instantiates them)."""
+    return env.generic.shape if env.generic is not None and env.generic.shape is not None else env
 
 
 def kinds_fit(s: T.TType, t: T.TType) -> bool:
@@ -205,7 +211,8 @@ def graph_stats(program: Program, edges: Sequence[Edge] | None = None,
     expression), `edges` (A != B), `self_loops`, `envs_with_in_and_out`,
     `coverage` (that count over `envs`), `per_module` (envs per module),
     `no_in` / `no_out` (envs without an in- / out-edge); `links`,
-    `link_coverage`, `no_in_link` / `no_out_link`, the same over `seq_links`."""
+    `link_coverage`, `no_in_link` / `no_out_link`, the same over `seq_links`; `generic`,
+    the generic envs (links reach them through instantiation)."""
     all_links = seq_links(program) if links is None else list(links)
     linked_in, linked_out = {lk.b for lk in all_links}, {lk.a for lk in all_links}
     all_edges = seq_edges(program, include_self=True) if edges is None else list(edges)
@@ -233,6 +240,7 @@ def graph_stats(program: Program, edges: Sequence[Edge] | None = None,
         "link_coverage": sum(n in linked_in and n in linked_out for n in names) / len(names) if names else 0.0,
         "no_in_link": [n for n in names if n not in linked_in],
         "no_out_link": [n for n in names if n not in linked_out],
+        "generic": [n for n in names if program.envs[n].generic is not None],
     }
 
 
@@ -252,12 +260,19 @@ def to_dot(program: Program, edges: Sequence[Edge]) -> str:
         lines.append(f"    subgraph cluster_{i} {{")
         lines.append(f"        label={_quote(module)};")
         for q in quals:
-            lines.append(f"        {_quote(q)} [label={_quote(q.rsplit('.', 1)[1])}];")
+            lines.append(f"        {_quote(q)} [label={_quote(q.rsplit('.', 1)[1] + generic_mark(program.envs[q]))}];")
         lines.append("    }")
     for a, b in sorted(set(edges)):
         lines.append(f"    {_quote(a)} -> {_quote(b)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def generic_mark(env: EnvInfo) -> str:
+    """`[T: Ord]` after a generic env's name in the graph, nothing for a plain one."""
+    if env.generic is None:
+        return ""
+    return "[" + ", ".join(f"{p.name}: {p.bound}" for p in env.generic.params) + "]"
 
 
 def summary(stats: dict[str, Any]) -> str:
@@ -269,6 +284,9 @@ def summary(stats: dict[str, Any]) -> str:
         f"{stats['links']} links when params may be fixed at their defaults or one input fed "
         f"(coverage {stats['link_coverage']:.0%})",
     ]
+    if stats.get("generic"):
+        lines.append(f"{len(stats['generic'])} generic envs (marked [T] in the graph): "
+                     + ", ".join(n.rsplit(".", 1)[-1] for n in stats["generic"]))
     for key, label in (("no_in_link", "no in-link"), ("no_out_link", "no out-link")):  # even links miss these
         if stats[key]:
             lines.append(f"{label}: " + ", ".join(stats[key]))

@@ -17,7 +17,7 @@ from racesdsl.lsp.positions import offset
 from racesdsl.resources import stdlib_dir
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
-from racesdsl.syntax.reserved import TYPE_NAMES
+from racesdsl.syntax.reserved import BOUNDS, TYPE_NAMES
 
 K = types.CompletionItemKind
 _HEAD = re.compile(r"\s*([A-Za-z_][\w.]*)")
@@ -127,6 +127,7 @@ def _general(analysis: Analysis) -> list[types.CompletionItem]:
     items += [types.CompletionItem(label=b, kind=K.Function, detail="builtin") for b in BUILTINS]
     items += [types.CompletionItem(label=t, kind=K.TypeParameter, detail="type") for t in sorted(TYPE_NAMES)]
     items += [types.CompletionItem(label=w, kind=K.Keyword, detail=why) for w, why in CLAUSES]
+    items += [types.CompletionItem(label=b, kind=K.Interface, detail="bound of a type parameter") for b in BOUNDS]
     items += [types.CompletionItem(label=n, kind=K.TypeParameter, detail="type alias")
               for n in analysis.scope.visible_names(("type",))]
     items += [types.CompletionItem(label=n, kind=K.Variable, detail="data: draw one with OneOf[...]")

@@ -27,6 +27,12 @@ def env_text(env: EnvInfo) -> str:
     lines = [f"env {env.qualname}: `{_inputs([(i.name, i.type) for i in env.inputs])} -> {T.show(env.output)}`"]
     if env.decl.doc:
         lines += ["", env.decl.doc]
+    if env.generic is not None:  # an instance shows what it substitutes
+        lines += ["", "type parameters:"]
+        args = env.type_args or (None,) * len(env.generic.params)
+        for p, a in zip(env.generic.params, args, strict=True):
+            at = f" = {T.show(a)}" if a is not None else " (no default)"
+            lines.append(f"- `{p.name}: {p.bound}`{at}")
     if env.params:
         lines += ["", "params:"]
         for p in env.params.values():

@@ -61,7 +61,7 @@ __all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType"
            "PromptClause",
            "PythonRef", "RecordItem", "RecordLit", "RecordType", "SampleClause", "SetType", "Slice",
            "SolveClause", "Span", "StageRef", "StepClause", "StrLit", "StrType", "Subscript", "Template",
-           "TupleLit", "TupleType", "TypeDecl", "TypeExpr", "UnaryOp", "UseDecl", "VerifyClause",
+           "TupleLit", "TupleType", "TypeDecl", "TypeExpr", "TypeParam", "UnaryOp", "UseDecl", "VerifyClause",
            "WhereClause"]
 
 
@@ -225,6 +225,17 @@ class DataDecl:
 
 
 @dataclass(frozen=True)
+class TypeParam:
+    """`T`, `T: Ord` or `T: Ord = Int[-99..99]` in an env's header; `bound` is as written
+    (None: `Any`), `default` None when the env can only be fed or instantiated."""
+
+    name: str
+    bound: str | None = None
+    default: TypeExpr | None = None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class EnvDecl:
     """A base environment; clauses are kept in source order (order is free)."""
 
@@ -233,6 +244,7 @@ class EnvDecl:
     clauses: tuple[Clause, ...]
     span: Span = span_field()
     name_span: Span = span_field()
+    type_params: tuple[TypeParam, ...] = ()
 
     def clauses_of(self, kind: type) -> list:
         return [c for c in self.clauses if isinstance(c, kind)]
@@ -262,13 +274,14 @@ class ParamArg:
 
 @dataclass(frozen=True)
 class StageRef:
-    """A reference to an env or composite: `take_first(k=3)[xs]`."""
+    """A reference to an env or composite: `take_first(k=3)[xs]`, `take_first[Str[len=1..8]]`."""
 
     name: tuple[str, ...]
     args: tuple[ParamArg, ...] = ()
     port: str | None = None
     has_parens: bool = False
     span: Span = span_field()
+    type_args: tuple[TypeExpr, ...] = ()
 
 
 @dataclass(frozen=True)

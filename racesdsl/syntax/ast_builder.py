@@ -104,9 +104,16 @@ class AstBuilder(Transformer):
     def doc(self, meta, tok):
         return decode_string(tok)
 
-    def env_decl(self, meta, name, doc, *clauses):
+    def env_decl(self, meta, name, tparams, doc, *clauses):
         return A.EnvDecl(self._ident(name, "an env"), doc, tuple(clauses),
-                         span=self._s(meta), name_span=span_of(self.file, name))
+                         span=self._s(meta), name_span=span_of(self.file, name), type_params=tparams or ())
+
+    def type_params(self, meta, *params):
+        return tuple(params)
+
+    def type_param(self, meta, name, bound, default):
+        return A.TypeParam(self._ident(name, "a type parameter"), None if bound is None else str(bound), default,
+                           span=self._s(meta))
 
     def param_clause(self, meta, name, type_, default):
         if str(name) in PARAM_RESERVED:
@@ -290,8 +297,14 @@ class AstBuilder(Transformer):
     def port(self, meta, tok):
         return str(tok)
 
-    def stage_ref(self, meta, name, args, port):
-        return A.StageRef(name, args or (), port, args is not None, span=self._s(meta))
+    def type_args(self, meta, *types):
+        return tuple(types)
+
+    def stage_ref(self, meta, name, targs, args, port):
+        lone = targs is not None and len(targs) == 1 and isinstance(targs[0], A.NamedType)
+        if lone and args is None and len(targs[0].name) == 1:  # `e[xs]`: a port, as in v0.1
+            return A.StageRef(name, (), targs[0].name[0], False, span=self._s(meta))
+        return A.StageRef(name, args or (), port, args is not None, span=self._s(meta), type_args=targs or ())
 
     # -- expressions
     def name(self, meta, tok):

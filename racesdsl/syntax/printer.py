@@ -223,9 +223,19 @@ def print_type(t: A.TypeExpr) -> str:
 # --------------------------------------------------------------- compositions
 
 
+def print_type_params(params: tuple[A.TypeParam, ...]) -> str:
+    """`[T: Ord = Int[-99..99], U]`, or nothing for a plain env."""
+    if not params:
+        return ""
+    return "[" + _join([p.name + ("" if p.bound is None else f": {p.bound}")
+                        + ("" if p.default is None else f" = {print_type(p.default)}") for p in params]) + "]"
+
+
 def _stage(s: A.StageRef) -> str:
     text = ".".join(s.name)
-    if s.has_parens or s.args:
+    if s.type_args:
+        text += "[" + _join([print_type(t) for t in s.type_args]) + "]"
+    if s.has_parens or s.args or (s.type_args and s.port is not None):  # a port follows `(...)`
         args = [f"{'.'.join(a.name)}={_arith(a.lo)}" + ("" if a.hi is None else f"..{_arith(a.hi)}")
                 for a in s.args]
         text += f"({_join(args)})"
@@ -323,11 +333,12 @@ def print_decl(d: A.Decl) -> str:
             return f"type {name} = {print_type(type_)}"
         case A.DataDecl(name=name, type=type_, format=fmt, path=path):
             return f"data {name}: {print_type(type_)} = {fmt}({quote_string(path)})"
-        case A.EnvDecl(name=name, doc=doc, clauses=clauses):
+        case A.EnvDecl(name=name, doc=doc, clauses=clauses, type_params=tparams):
+            head = f"env {name}{print_type_params(tparams)}{_doc(doc)}"
             if not clauses:
-                return f"env {name}{_doc(doc)} {{}}"
+                return f"{head} {{}}"
             body = "".join(f"{INDENT}{print_clause(c)}\n" for c in clauses)
-            return f"env {name}{_doc(doc)} {{\n{body}}}"
+            return f"{head} {{\n{body}}}"
         case A.ComposeDecl(name=name, doc=doc, body=body):
             return f"compose {name}{_doc(doc)} = {print_comp(body)}"
     raise TypeError(f"not a declaration node: {type(d).__name__}")

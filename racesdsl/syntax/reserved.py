@@ -10,6 +10,10 @@ TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple OneOf".split())
 
 RESERVED = KEYWORDS | TYPE_NAMES
 
+# Bounds of a type parameter (`env sort_list[T: Ord]`), weakest first: each allows what the
+# ones before it allow. Names, not reserved words: they only mean this after `T:`.
+BOUNDS = ("Any", "Eq", "Ord", "Num")
+
 PARAM_RESERVED = frozenset({"seed", "self", "inputs"})
 """Not reserved words, but a param cannot take these names: `env.sample(seed, **params)` and
 `env.solve(inputs, **params)` take them as their own arguments (docs/language.md §2). (A param
