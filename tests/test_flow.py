@@ -18,6 +18,7 @@ from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.pipeline import check_paths, check_text
 from racesdsl.compose.graph import _PairChecker, kinds_fit, seq_links
 from racesdsl.loader import build_composite
+from racesdsl.lsp.hover import stage_text
 from racesdsl.runtime import types as T
 from racesdsl.runtime.checks import checker_for
 from racesdsl.syntax import ast as A
@@ -111,6 +112,13 @@ def test_positives_flow_through_sort_and_take_into_a_gcd() -> None:
     assert handed == ["List[Int[2..50], len=3..8]", "List[Int[2..50], len=3..8]",
                       "List[Int[2..50], len=2]", "Int[1..50]"]
     assert T.show(comp.signature.output) == "Int[1..100]"  # the contract stays declared
+
+
+def test_hover_shows_what_a_stage_hands_on() -> None:
+    (comp,) = check_text(POSITIVE_CHAIN).program.composites.values()
+    take, gcd = comp.root.children[2], comp.root.children[3]
+    assert "- produces: `List[Int[2..50], len=2]`" in stage_text(take, comp.root.children[1].output)
+    assert "- receives: `List[Int[2..50], len=2]` from the previous stage" in stage_text(gcd, take.output)
 
 
 STDLIB_CHAINS = [
