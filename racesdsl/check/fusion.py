@@ -4,8 +4,10 @@ any depth (docs/language.md §3 param rules, §5 operators).
 Each stage is checked against the value it receives: a base env's exact
 length params (`len=n`) are inferred from the incoming value, its other free
 params must accept every value they can take, and its output is widened over
-what remains. Named composites are opaque: their standalone signature is
-checked once and reused."""
+what remains. What a stage hands on to the next is that output narrowed by
+type flow (check/flow.py), kept in `StageInfo.output`; signatures keep the
+declared contract. Named composites are opaque: their standalone signature
+and handed-on type are checked once and reused."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from racesdsl.check import stage_args as S
 from racesdsl.check.derived import fed_let_errors
 from racesdsl.check.exprs import constant_value
+from racesdsl.check.flow import Flow
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
 from racesdsl.check.generics import InstanceTable, stage_instance
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
@@ -59,10 +62,11 @@ class _Walk:
 
 
 class FusionChecker:
-    def __init__(self, envs: dict[str, EnvInfo], diags: list[Diagnostic]) -> None:
+    def __init__(self, envs: dict[str, EnvInfo], diags: list[Diagnostic], flow: Flow | None = None) -> None:
         self.instances: dict[tuple, EnvInfo | None] = {}  # generic envs at the types stages give them
         self.envs = ChainMap(envs, InstanceTable(self.instances))
         self.diags = diags
+        self.flow = Flow() if flow is None else flow  # handed-on types, shared by checkers of one program
         self.done: dict[str, CompositeInfo | None] = {}
         self.active: set[str] = set()
         self.failed: set[str] = set()  # composites whose check reported errors
@@ -127,7 +131,7 @@ class FusionChecker:
         if info is None:
             return StageInfo(node, label, None), None
         walk.knobs.append(NestedKnobs(label, info))
-        stage = StageInfo(node, label, info, output=info.signature.output)
+        stage = StageInfo(node, label, info, output=info.root.output or info.signature.output)  # what it hands on
         if incoming is not None:
             fed = self._destructure(incoming, [n for n, _ in info.signature.inputs], node, sym.name)
             for name, t in (fed or {}).items():
@@ -188,12 +192,13 @@ class FusionChecker:
         self._symbolic(env, list(fed), node)
         out_ctx = TypeContext(env.module, ranges, frozenset(), None)
         output = resolve_type(env.output_texpr, out_ctx) if env.output_texpr else T.TAny()
+        handed_on = self.flow.handed_on(env, output, fed, ranges, fixed)  # narrowed by what `solve` makes of `fed`
         for n in free:
             p = env.params[n]
             walk.knobs.append(Knob(f"{label}.{n}", env.qualname, n, ranges.get(n, p.range)))
         recv = TypeContext(env.module, ranges, frozenset(n for n in narrow if not exact_len_param(env, n)), None)
         inputs = tuple((i.name, i.type if i.name in env.shaped else resolve_type(i.texpr, recv)) for i in env.inputs)
-        stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=output)
+        stage = StageInfo(node, label, env, fixed, tuple(fed), tuple(sorted(inferred)), output=handed_on)
         self.producers[id(stage)] = Producer(env, node, ranges, free)
         return stage, Signature(inputs, output, env.exact, True)
 
@@ -325,7 +330,7 @@ class FusionChecker:
                 self.diags.append(error("E0313", f"`{child.label}` has a non-exact verifier, so its answer "
                                         "does not determine the next stage's input", sub.span,
                                         f"make `{child.label}` the last stage of `{node.op}`"))
-            current = Incoming(sig.output, f"output of `{child.label}`", self.producers.get(id(child)))
+            current = Incoming(child.output or sig.output, f"output of `{child.label}`", self.producers.get(id(child)))
         if node.op == "select":
             self._select_pool(node, scope, walk, stage)
         if any(s is None for s in sigs):
@@ -333,7 +338,7 @@ class FusionChecker:
         first, final = sigs[0], sigs[-1]
         if node.op == "select":
             return stage, Signature(first.inputs, T.TAny(), False, False)
-        stage.output = final.output  # only a select answers with a plan, and it cannot be nested
+        stage.output = stage.children[-1].output  # only a select answers with a plan, and it cannot be nested
         return stage, Signature(first.inputs, final.output, final.exact, True)
 
     def _par(self, node: A.OpExpr, scope: ModuleScope, incoming: Incoming | None, walk: _Walk,
@@ -363,7 +368,7 @@ class FusionChecker:
             self.diags.append(error("E0321", f"this `par`'s type {problem}", node.span,
                                     "a `par` of `par`s doubles its type at every level"))
             return stage, None
-        stage.output = output
+        stage.output = T.TTuple(tuple(c.output or s.output for c, s in zip(stage.children, sigs, strict=True)))
         return stage, Signature(inputs, output, all(s.exact for s in sigs), True)
 
     def _nested_select(self, child: StageInfo, node: A.OpExpr, sub: A.CompExpr) -> None:

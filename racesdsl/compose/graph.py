@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from racesdsl.check import fusion
+from racesdsl.check.flow import Flow
 from racesdsl.check.fusion import FusionChecker
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.ir import EnvInfo, Program
@@ -105,6 +106,14 @@ class _DecidingChecker(FusionChecker):
                                            f"as input `{input_name}`", node.span))
 
 
+class _HeadFlow(Flow):
+    """Type flow for `seq(A, B)` pairs: only A's handed-on type is read (B's feeds nothing),
+    so B, the stage fed, hands on its declared output without inferring it."""
+
+    def handed_on(self, env: EnvInfo, declared: T.TType, fed: Any, ranges: Any, fixed: Any) -> T.TType:
+        return declared if fed else super().handed_on(env, declared, fed, ranges, fixed)
+
+
 class _PairChecker:
     """Runs the fusion checker on `seq(A, B)` for base envs of one program."""
 
@@ -115,6 +124,7 @@ class _PairChecker:
         for qual, env in self.envs.items():
             self.scope.own[qual] = Symbol("env", env.name, env.module, env.decl)
         self.count = 0
+        self.flow = _HeadFlow()  # each env's handed-on type is inferred once for all its pairs
 
     def legal(self, a: str, b: str) -> bool:
         """Whether `seq(a, b)` checks without an error."""
@@ -150,7 +160,7 @@ class _PairChecker:
 
     def _checks(self, ref_a: A.StageRef, ref_b: A.StageRef) -> bool:
         diags: list = []
-        checker = _DecidingChecker(self.envs, diags)
+        checker = _DecidingChecker(self.envs, diags, self.flow)
         self.count += 1
         decl = A.ComposeDecl(f"_edge_{self.count}", None, A.OpExpr("seq", (ref_a, ref_b)))
         info = checker.composite(decl, self.scope)
