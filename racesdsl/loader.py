@@ -155,7 +155,8 @@ def build_composite(info: CompositeInfo, envs: dict, built: dict[str, Composite]
 
 
 def _knob_default(knob: Knob, envs: dict) -> tuple:
-    env = envs[knob.env]
+    # An instance not built yet has its generic env's params (type arguments change no param).
+    env = envs[knob.env] if knob.env in envs else envs[knob.env.partition("@")[0]]
     default = next(p.default for p in env.params if p.name == knob.param)
     if knob.range is None:
         return default, None
@@ -184,11 +185,22 @@ def _build_stage(node: StageInfo, envs: dict, built: dict) -> Stage:
         return Stage(inline, node.label)
     if isinstance(target, CompositeInfo):
         return Stage(build_composite(target, envs, built), node.label, prefix=node.label + ".")
-    env = envs[target.qualname]
+    env = envs[target.qualname] if target.qualname in envs else _instance(target, envs)
     fixed = {p: r.lo for p, r in node.fixed.items() if r.lo == r.hi}
     free = [p.name for p in env.params if p.name not in fixed and p.name not in node.inferred]
     return Stage(env, node.label, fixed, {p: f"{node.label}.{p}" for p in free}, node.ref.port,
                  _length_params(target))
+
+
+def _instance(info: EnvInfo, envs: dict) -> Environment:
+    """A generic env's instance that no loaded composite used, for a composite checked after
+    the load (enumerate's candidates): generated as load() generates the others, and kept in
+    `envs` so that each instance is built once."""
+    if info.generic is None:
+        raise KeyError(info.qualname)
+    namespace = execute_module(module_source(info.module, [info]), info.module.name, Path(info.module.path))
+    envs.update((f"{info.module.name}.{name}", env) for name, env in namespace["ENVIRONMENTS"].items())
+    return envs[info.qualname]
 
 
 def _length_params(info: EnvInfo) -> dict[str, str]:
