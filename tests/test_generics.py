@@ -23,8 +23,8 @@ from racesdsl.runtime import types as T
 from racesdsl.syntax import ast as A
 from racesdsl.syntax.parser import parse_text
 
-WORDS = '''use std.lists.{sort_list, take_first, reverse_list}
-use std.aggregates.{list_max}
+WORDS = '''use std.lists.{sort_list, take_first, reverse_list, dedupe}
+use std.aggregates.{list_max, count_distinct}
 
 env sort_words "Sort a list of words alphabetically." {
     input ws: List[Str[len=1..8, chars="a-z"], len=3..8]
@@ -53,6 +53,11 @@ compose first_words = seq(sort_words, take_first(k=3))
 compose positive_gcd = seq(positives, sort_list, take_first(k=3), gcd_list)
 compose words_alone = take_first[Str[len=1..8, chars="a-z"]](k=2)
 compose last_word = seq(sort_words, reverse_list, list_max)
+compose both = par(seq(sort_words, sort_list, take_first(k=2)), seq(positives, reverse_list, take_first(k=2)))
+compose plan = select(sort_words, sort_list, reverse_list; distractors: dedupe)
+compose distinct = seq(sort_words, count_distinct[Str[len=1..8, chars="a-z"]]()[xs])
+compose ordered = sort(sort_words, dedupe, list_max)
+compose named = seq(first_words, reverse_list)
 '''
 
 
@@ -96,6 +101,14 @@ def test_a_generic_env_heading_a_chain_samples_its_default(words: Path) -> None:
     assert all(isinstance(x, int) and -99 <= x <= 99 for x in inst.answer[0])
 
 
+@pytest.mark.parametrize("name", ["both", "plan", "distinct", "ordered", "named", "last_word"])
+def test_every_operator_instantiates_its_stages(words: Path, name: str) -> None:
+    env = racesdsl.load(words)[name]
+    for seed in range(5):
+        inst = env.sample(seed)
+        assert env.verify(inst, env.render_answer(inst.answer)).value == 1.0
+
+
 def test_compiled_package_samples_generic_composites_as_load_does(words: Path, tmp_path: Path) -> None:
     program = check_paths([words]).program
     write_files(package_files(program, "generic_pkg"), tmp_path)
@@ -103,7 +116,8 @@ def test_compiled_package_samples_generic_composites_as_load_does(words: Path, t
     sys.path.insert(0, str(tmp_path))
     try:
         built = importlib.import_module("generic_pkg")
-        for name in ("first_words", "positive_gcd", "words_alone", "last_word"):
+        for name in ("first_words", "positive_gcd", "words_alone", "last_word", "both", "plan", "distinct",
+                     "ordered", "named"):
             for seed in range(8):
                 a, b = loaded[name].sample(seed), built.get(name).sample(seed)
                 assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)

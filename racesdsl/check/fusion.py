@@ -20,7 +20,7 @@ from racesdsl.check.derived import fed_let_errors
 from racesdsl.check.exprs import constant_value
 from racesdsl.check.flow import Flow
 from racesdsl.check.fusion_hints import Producer, suggest_consumer, suggest_producer
-from racesdsl.check.generics import InstanceTable, stage_instance
+from racesdsl.check.instances import InstanceTable, stage_instance
 from racesdsl.check.length_params import exact_len_param, infer_exact_lengths
 from racesdsl.check.resolve import ModuleScope, Symbol
 from racesdsl.check.templates import template_source
