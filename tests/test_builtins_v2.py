@@ -188,3 +188,34 @@ def test_load_and_compiled_package_agree_byte_for_byte(both) -> None:
             a, b = env.sample(seed), built[name].sample(seed)
             assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True), (name, seed)
             assert env.verify(a, env.render_answer(a.answer, **a.params)).value == 1.0
+
+
+# ---------------------------------------------------------------- editors
+
+
+def test_highlighters_mark_lambda_only_where_it_opens_a_lambda() -> None:
+    from pygments.token import Keyword, Name
+    from test_highlight import TOKENIZER, tokens
+
+    toks = tokens("solve fold(xs, 0, lambda acc, x: acc + x) + lambda")
+    kinds = [t for t, v in toks if v == "lambda"]
+    assert kinds[0] in Keyword and kinds[1] in Name and kinds[1] not in Keyword
+    assert any(t in Name.Builtin for t, v in toks if v == "fold")
+    scopes = TOKENIZER.scopes("fold(xs, 0, lambda acc, x: acc)")
+    assert any(s and "lambda" in s[-1] for s in scopes), scopes
+
+
+def test_lexer_highlights_every_builtin() -> None:
+    from racesdsl.check.builtins_more import ALL_BUILTINS
+    from racesdsl.lexer import _BUILTINS
+
+    assert set(_BUILTINS) == set(ALL_BUILTINS)
+
+
+def test_a_lambda_outside_a_call_argument_is_a_syntax_error_with_a_hint() -> None:
+    from racesdsl.syntax.parser import parse_text
+
+    _, diags = parse_text('env e "d." {\n    solve lambda v: v\n}\n')
+    assert [d.code for d in diags] == ["E0101"] and "fold(" in (diags[0].help or "")
+    _, diags = parse_text('env e "d." {\n    solve fold(xs, 0, lamda a, x: a)\n}\n')
+    assert [d.code for d in diags] == ["E0101"] and "lambda x" in (diags[0].help or "")
