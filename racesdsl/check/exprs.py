@@ -23,7 +23,7 @@ from racesdsl.check.builtins_types import (
     str_parts,
 )
 from racesdsl.check.expr_names import reads_before_binding
-from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, slice_length
+from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, power_range, slice_length
 from racesdsl.check.loops import VISIT_BUDGET, loop_call, wants_loop_typing
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime.types import (
@@ -181,12 +181,7 @@ class _Infer:
                                  f"0..{MAX_EXPONENT}, not {_desc(right)}", e.right.span,
                                  "narrow the exponent's type, for example `Int[0..10]`, or use a literal such as `x ** 2`")
             if isinstance(left, (TInt, TFloat)) and isinstance(right, TInt):
-                if type(k) is int:
-                    return power(left, k)
-                out: TType = TAny()
-                for j in range(int(right.range.lo), int(right.range.hi) + 1):
-                    out = join(out, power(left, j))
-                return out
+                return power(left, k) if type(k) is int else power_range(left, right.range)
         if isinstance(left, TAny) or isinstance(right, TAny):
             return TAny()
         if isinstance(left, (TInt, TFloat)) and isinstance(right, (TInt, TFloat)) and e.op != "**":

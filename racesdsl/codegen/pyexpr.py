@@ -48,19 +48,14 @@ PY_CALLS: dict[str, str] = {n: n for n in ("len", "sum", "min", "max", "abs", "a
 """Builtins of the language that are Python's own."""
 
 HELPER_CALLS: dict[str, str] = {
-    "gcd": "gcd", "lcm": "lcm", "count": "count", "unique": "unique",
-    "reversed": "rev", "sorted": "srt", "range": "rng",
-    "str": "to_str", "ord": "ord_", "chr": "chr_", "zip": "zip_", "enumerate": "enumerate_", "round": "round_",
-    "pow": "pow_", **{n: n for n in (
-        "join", "split", "replace", "lower", "upper", "isqrt", "comb", "factorial", "prod", "permutations",
-        "combinations", "to_base", "from_base", "fold", "iterate", "until")},
+    "reversed": "rev", "sorted": "srt", "range": "rng", "str": "to_str", "ord": "ord_", "chr": "chr_", "zip": "zip_",
+    "enumerate": "enumerate_", "round": "round_", "pow": "pow_", **{n: n for n in """gcd lcm count unique join split
+    replace lower upper isqrt comb factorial prod permutations combinations to_base from_base fold iterate until""".split()},
 }
 """Builtins of the language implemented in `racesdsl.runtime.builtins` (attribute names)."""
 
 _KEYWORDS_OK: dict[str, frozenset[str]] = {
-    "sorted": frozenset({"reverse", "key"}), "min": frozenset({"key"}), "max": frozenset({"key"}),
-    "until": frozenset({"max"}),
-}
+    "sorted": frozenset({"reverse", "key"}), "min": frozenset({"key"}), "max": frozenset({"key"}), "until": frozenset({"max"})}
 
 SAFE_BUILTINS: dict[str, Any] = {
     n: getattr(builtins, n) for n in (
