@@ -91,7 +91,7 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
     ('replace("aaa", "a", "bc")', {}, "bcbcbc"), ('lower("AbC") + upper("ß")', {}, "abcSS"),
     ('ord("A")', {}, 65), ("chr(955)", {}, "λ"), ("zip([1, 2, 3], \"ab\")", {}, [(1, "a"), (2, "b")]),
     ("enumerate([5, 6], 1)", {}, [(1, 5), (2, 6)]), ("round(2.5) + round(3.5)", {}, 6),
-    ("round(1234, -2)", {}, 1200), ("round(2.675, 2)", {}, 2.67), ("isqrt(99)", {}, 9), ("comb(5, 2)", {}, 10),
+    ("round(1234, -2)", {}, 1200), ("round(5, -1000000000)", {}, 0), ("round(n, -400)", {"n": 10**999 + 4 * 10**399}, 10**999), ("round(2.675, 2)", {}, 2.67), ("isqrt(99)", {}, 9), ("comb(5, 2)", {}, 10),
     ("factorial(5)", {}, 120), ("prod([2, 3, 4])", {}, 24), ("prod([])", {}, 1),
     ("permutations([1, 2, 3], 2)", {}, [[1, 2], [1, 3], [2, 1], [2, 3], [3, 1], [3, 2]]),
     ("combinations([1, 2, 3], 2)", {}, [[1, 2], [1, 3], [2, 3]]), ("to_base(-255, 16)", {}, "-ff"),
@@ -118,7 +118,8 @@ def test_compiled_value(src: str, env: dict[str, Any], expected: Any) -> None:
     ("iterate(2, 40, lambda v: v * v)", {}), ('iterate("ab", 30, lambda v: v + v)', {}),
     ('replace(s, "", s)', {"s": "x" * 1000}), ('join([s, s], "")', {"s": "x" * 60_000}),
     ("until(1, lambda v: v < 0, lambda v: v + 1, max=50)", {}), ("chr(55296)", {}),
-    ('from_base("1_0", 10)', {}), ("to_base(5, 37)", {}),
+    ('from_base("1_0", 10)', {}), ("to_base(5, 37)", {}), ("permutations(range(n))", {"n": 100_000}),
+    ("combinations(range(n), n // 2)", {"n": 100_000}), ("to_base(x ** 64, 3)", {"x": 10**300}),
 ])
 def test_run_time_limits_refuse_instead_of_running_away(src: str, env: dict[str, Any]) -> None:
     with pytest.raises(ValueError):

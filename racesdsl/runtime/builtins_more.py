@@ -110,8 +110,8 @@ def round_(x: int | float, ndigits: int | None = None) -> int | float:
     """Python's `round` (half to even); a huge negative `ndigits` on an int is 0 without computing 10**n."""
     if ndigits is None:
         return round(x)
-    if isinstance(x, int) and ndigits < -(len(str(abs(x))) + 1):
-        return 0
+    if isinstance(x, int):
+        return 0 if ndigits < -(len(to_str(abs(x))) + 1) else round(x, ndigits)
     return round(x, max(ndigits, -400))  # a float has no digits past 10**308: -400 rounds as any lower does
 
 
@@ -145,9 +145,16 @@ def prod(xs: Iterable[Any]) -> Any:
 
 
 def _count(n: int, r: int, ordered: bool) -> int:
+    """How many results, or MAX_VALUE_SIZE + 1 as soon as it is known to be more (no huge products)."""
     if r < 0 or r > n:
         return 0
-    return math.perm(n, r) if ordered else math.comb(n, r)
+    k = r if ordered else min(r, n - r)
+    count = 1
+    for i in range(k):  # comb grows by (n - i) / (i + 1) <= n - i, so it passes the limit no later
+        count = count * (n - i) if ordered else count * (n - i) // (i + 1)
+        if count > MAX_VALUE_SIZE:
+            return MAX_VALUE_SIZE + 1
+    return count
 
 
 def permutations(xs: Sequence[Any], r: int | None = None) -> list[list[Any]]:
@@ -178,6 +185,7 @@ def _base(b: int) -> int:
 def to_base(n: int, b: int) -> str:
     """Digits 0-9a-z, most significant first, `-` for a negative number."""
     _base(b)
+    _int(n)
     sign, n = ("-", -n) if n < 0 else ("", n)
     if b == 10:
         return sign + to_str(n)
