@@ -138,11 +138,28 @@ CODES: dict[str, CodeInfo] = _codes(
     ("E0502", "unknown function", "Only the builtins of the expression language can be called."),
     ("E0503", "wrong arguments", "A builtin is called with the wrong number or kind of arguments."),
     ("E0504", "type error in expression", "An operator or builtin is applied to values of the wrong type."),
-    ("E0505", "invalid exponent", "`**` needs a constant exponent between 0 and 64."),
+    ("E0505", "invalid exponent", "`**` needs an integer exponent whose interval lies within 0..64 (a constant or a "
+     "bounded variable)."),
     ("E0506", "unknown field", "Field access on a record names a field it does not have."),
     ("E0507", "name read before its comprehension binds it",
      "A comprehension reads a name in a later `for` or `if` clause that one of its own later `for`s binds: "
      "Python makes every loop variable local to the whole comprehension, so the read fails at run time."),
+    ("E0508", "lambda outside a loop",
+     "A `lambda` stands where no function is expected: lambdas are only the function arguments of `fold`, "
+     "`iterate`, `until` and the `key=` of `sorted`, `min` and `max`."),
+    ("E0509", "loop needs a lambda",
+     "A loop builtin's function argument is not a lambda, or its lambda has the wrong number of parameters "
+     "(or two of the same name)."),
+    ("E0510", "unbounded loop",
+     "The count of `iterate` is not bounded by its type to at most 100000, or `until` has no literal `max=N`."),
+    ("E0511", "loop value changes type",
+     "A loop's lambda returns a value whose type does not fit the loop value (the accumulator of `fold`, "
+     "the value of `iterate` or `until`)."),
+    ("E0512", "combinatorial result too large",
+     "`permutations` or `combinations` could produce more than 1000000 values for the lengths the types allow."),
+    ("E0513", "argument outside a builtin's domain",
+     "A builtin's argument can never be valid: `ord` of a string that is never one character, `chr`, "
+     "`isqrt` or `factorial` of a number always out of range, a base outside 2..36, a modulus of 0."),
     ("W0201", "unused import", "An imported name is never used."),
     ("W0301", "unused param", "A param is used by no type, expression or template, so it changes nothing."),
 )

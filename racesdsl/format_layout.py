@@ -262,6 +262,8 @@ class Layout:
                     parts += [SPACE, f"for {f'({targets})' if g.parens else targets} in ", self.at(g.iter, OR)]
                     parts += [(SPACE, "if ", self.at(c, OR)) for c in g.ifs]
                 return Group(("[", Nest((SOFT, *parts)), SOFT, "]"))
+            case A.Lambda(params=params, body=body):
+                return (f"lambda {', '.join(params)}: ", self.at(body, TEST))
         raise TypeError(f"not an expression node: {type(e).__name__}")
 
     def _chain(self, e: A.BinOp | A.BoolOp) -> Doc:

@@ -53,7 +53,9 @@ _DATA_FORMATS = ("lines", "json", "csv")
 
 # Builtins of the expression language, highlighted where they are called.
 _BUILTINS = ("len", "sum", "min", "max", "sorted", "reversed", "abs", "gcd", "lcm", "count", "unique",
-             "range", "any", "all")
+             "range", "any", "all", "str", "join", "split", "replace", "lower", "upper", "ord", "chr", "zip",
+             "enumerate", "round", "isqrt", "comb", "factorial", "prod", "permutations", "combinations",
+             "to_base", "from_base", "pow", "fold", "iterate", "until")
 
 
 def _words(words: tuple[str, ...] | frozenset[str]) -> str:
@@ -61,6 +63,8 @@ def _words(words: tuple[str, ...] | frozenset[str]) -> str:
 
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+# `lambda` is a keyword only where it opens a lambda (elsewhere it is an ordinary name).
+_LAMBDA = rf"\blambda\b(?=\s+{NAME}(?:\s*,\s*{NAME})*\s*:)"
 _DOTTED = rf"{NAME}(?:\.{NAME})*"
 _DOC = r'"(?:[^"\\\n]|\\.)*"'
 _INT = r"[0-9](?:_?[0-9])*"
@@ -199,6 +203,7 @@ class RacesLexer(RegexLexer):
             (_words(_CONSTANTS), Keyword.Constant),
             (_words(_WORD_OPS), Operator.Word),
             (_words(_FLOW), Keyword),
+            (_LAMBDA, Keyword),
             (_words(TYPE_NAMES), Keyword.Type),
             (_words(_BUILTINS) + r"(?=\s*\()", Name.Builtin),
             (rf"(?:{_NEG})?(?:{_FLOAT})", Number.Float),

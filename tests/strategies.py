@@ -78,6 +78,7 @@ def exprs(depth: int = 3) -> S[A.Expr]:
         st.builds(A.Comprehension, _tuple(st.lists(idents, min_size=2, max_size=3)), sub,
                   _tuple(st.lists(sub, max_size=2)), st.just(True)),
     )
+    lambdas = st.builds(A.Lambda, _tuple(st.lists(idents, min_size=1, max_size=2)), sub)  # call arguments only
     compound = st.one_of(
         st.builds(A.BinOp, st.sampled_from(BINOPS), sub, sub),
         st.builds(A.UnaryOp, st.sampled_from(("+", "-", "not")), sub),
@@ -87,7 +88,8 @@ def exprs(depth: int = 3) -> S[A.Expr]:
         st.builds(A.IfExp, sub, sub, sub),
         st.builds(A.Attribute, sub, idents),
         st.builds(A.Subscript, sub, sub | slices),
-        st.builds(A.Call, idents, few, _tuple(st.lists(st.builds(A.Keyword, idents, sub), max_size=2))),
+        st.builds(A.Call, idents, _tuple(st.lists(sub | lambdas, max_size=3)),
+                  _tuple(st.lists(st.builds(A.Keyword, idents, sub | lambdas), max_size=2))),
         st.builds(A.ListLit, few),
         st.builds(A.TupleLit, few),
         st.builds(A.RecordLit, _tuple(st.lists(st.builds(A.RecordItem, idents, sub),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from racesdsl.check.builtins_types import BUILTINS
+from racesdsl.check.builtins_more import ALL_BUILTINS as BUILTINS
 from racesdsl.check.pipeline import check_paths
 from racesdsl.diagnostics import CODES, Severity
 

@@ -140,6 +140,7 @@ env f "doc with \\"quotes\\" and \\\\ and \\n" {
     solve [x * y for x, y in zip(xs, ys) if x if y for (u, v) in w]
     solve [x for x in (a if b else c) if (d if e else f)]
     solve "\\u00e9\\x00" == "" and true != false
+    solve fold(xs, 0, lambda acc, x: acc + x) + max(xs, key=lambda v: -v if v else v)
 }
 ''',
     "compositions": '''compose a = e

@@ -335,6 +335,8 @@ def call_type(call: A.Call, args: Sequence[TType], kwargs: Sequence[TType], diag
         seen.add(kw.name)
         if name != "sorted" or kw.name != "reverse":
             extra = " (only `reverse`)" if name == "sorted" else ""
+            if kw.name == "key" and name in ("sorted", "min", "max"):
+                extra = " other than a lambda (`key=lambda x: ...`)"
             diags.append(error("E0503", f"`{name}` takes no keyword argument `{kw.name}`{extra}", kw.span))
             return TAny()
         if not isinstance(t, (TBool, TAny)):

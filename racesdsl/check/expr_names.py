@@ -34,6 +34,8 @@ def children(e: A.Expr | A.Slice) -> Iterator[A.Expr | A.Slice]:
             yield from items
         case A.RecordLit(items):
             yield from (i.value for i in items)
+        case A.Lambda(_, body):
+            yield body
 
 
 def free_names(expr: A.Expr | A.Slice) -> set[str]:
@@ -49,6 +51,8 @@ def free_names(expr: A.Expr | A.Slice) -> set[str]:
             for cond in gen.ifs:
                 out |= free_names(cond) - bound
         return out | (free_names(expr.elt) - bound)
+    if isinstance(expr, A.Lambda):
+        return free_names(expr.body) - set(expr.params)
     return set().union(*(free_names(c) for c in children(expr)))
 
 
@@ -73,6 +77,8 @@ def _reads(expr: A.Expr | A.Slice, names: set[str]) -> Iterator[A.Name]:
     if isinstance(expr, A.Name):
         if expr.id in names:
             yield expr
+    elif isinstance(expr, A.Lambda):  # its parameters are its own
+        yield from _reads(expr.body, names - set(expr.params))
     elif isinstance(expr, A.ListComp):  # inside it, its own targets are its own (its check reports those)
         first, *rest = expr.generators
         yield from _reads(first.iter, names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from racesdsl.check.builtins_more import ALL_BUILTINS, MORE_BUILTINS, more_call_type
 from racesdsl.check.builtins_types import (
     BUILTINS,
     call_type,
@@ -22,7 +23,8 @@ from racesdsl.check.builtins_types import (
     str_parts,
 )
 from racesdsl.check.expr_names import reads_before_binding
-from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, slice_length
+from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, power_range, slice_length
+from racesdsl.check.loops import VISIT_BUDGET, loop_call, wants_loop_typing
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime.types import (
     NAT,
@@ -65,6 +67,7 @@ class _Infer:
 
     def __init__(self, diags: list[Diagnostic]) -> None:
         self.diags = diags
+        self.budget = VISIT_BUDGET  # lambda-body visits left for loop typing (check/loops.py)
 
     def fail(self, code: str, message: str, span: A.Span, help: str | None = None, *notes: str) -> TAny:
         """Report once and hand back TAny, which fits everywhere, so nothing cascades."""
@@ -119,12 +122,21 @@ class _Infer:
             case A.Subscript():
                 return self.subscript(e, scope)
             case A.Call(func, args, keywords):
+                if func in ALL_BUILTINS and wants_loop_typing(e):
+                    return loop_call(self, e, scope)
                 arg_types = [self.visit(a, scope) for a in args]
                 kw_types = [self.visit(k.value, scope) for k in keywords]
-                if func not in BUILTINS:
-                    return self.fail("E0502", f"unknown function `{func}`", e.span, did_you_mean(func, list(BUILTINS)),
-                                     "only the builtins " + ", ".join(BUILTINS) + " can be called")
+                if func not in ALL_BUILTINS:
+                    return self.fail("E0502", f"unknown function `{func}`", e.span,
+                                     did_you_mean(func, list(ALL_BUILTINS)),
+                                     "only the builtins " + ", ".join(ALL_BUILTINS) + " can be called")
+                if func in MORE_BUILTINS:
+                    return more_call_type(e, arg_types, self.diags)
                 return call_type(e, arg_types, kw_types, self.diags)
+            case A.Lambda():
+                return self.fail("E0508", "a lambda can only be the function argument of `fold`, `iterate`, "
+                                 "`until` or a `key=`", e.span,
+                                 "compute the value directly, or pass the lambda to one of those builtins")
             case A.ListLit(items):
                 if not items:
                     return TList(TAny(), Interval(0, 0))
@@ -161,13 +173,15 @@ class _Infer:
         left, right = self.visit(e.left, scope), self.visit(e.right, scope)
         if e.op == "**":
             k = constant_value(e.right)
-            if type(k) is not int or not 0 <= k <= MAX_EXPONENT:
+            bounded = isinstance(right, TInt) and Interval(0, MAX_EXPONENT).contains(right.range)
+            if (type(k) is not int or not 0 <= k <= MAX_EXPONENT) and not bounded:
                 if isinstance(right, TAny):
                     return TAny()
-                return self.fail("E0505", f"the exponent of `**` must be a constant integer from 0 to {MAX_EXPONENT}",
-                                 e.right.span, "write the power out, or use a literal exponent such as `x ** 2`")
+                return self.fail("E0505", f"the exponent of `**` must be an integer whose interval lies within "
+                                 f"0..{MAX_EXPONENT}, not {_desc(right)}", e.right.span,
+                                 "narrow the exponent's type, for example `Int[0..10]`, or use a literal such as `x ** 2`")
             if isinstance(left, (TInt, TFloat)) and isinstance(right, TInt):
-                return power(left, k)
+                return power(left, k) if type(k) is int else power_range(left, right.range)
         if isinstance(left, TAny) or isinstance(right, TAny):
             return TAny()
         if isinstance(left, (TInt, TFloat)) and isinstance(right, (TInt, TFloat)) and e.op != "**":

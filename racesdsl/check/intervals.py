@@ -192,6 +192,15 @@ def power(t: TInt | TFloat, k: int) -> TInt | TFloat:
     return TInt(clamp(r)) if isinstance(t, TInt) else TFloat(as_float(r))
 
 
+def power_range(t: TInt | TFloat, ks: Interval) -> TInt | TFloat:
+    """`t ** k` for every integer k in `ks` (within 0..64): the hull of each power."""
+    out = power(t, int(ks.lo))
+    for k in range(int(ks.lo) + 1, int(ks.hi) + 1):
+        r = power(t, k).range
+        out = type(out)(out.range.hull(r))
+    return out
+
+
 def abs_interval(iv: Interval) -> Interval:
     """|x| over an interval: the lower bound is 0 only when the interval straddles 0."""
     if iv.lo >= 0:

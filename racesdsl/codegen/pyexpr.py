@@ -48,12 +48,14 @@ PY_CALLS: dict[str, str] = {n: n for n in ("len", "sum", "min", "max", "abs", "a
 """Builtins of the language that are Python's own."""
 
 HELPER_CALLS: dict[str, str] = {
-    "gcd": "gcd", "lcm": "lcm", "count": "count", "unique": "unique",
-    "reversed": "rev", "sorted": "srt", "range": "rng",
+    "reversed": "rev", "sorted": "srt", "range": "rng", "str": "to_str", "ord": "ord_", "chr": "chr_", "zip": "zip_",
+    "enumerate": "enumerate_", "round": "round_", "pow": "pow_", **{n: n for n in """gcd lcm count unique join split
+    replace lower upper isqrt comb factorial prod permutations combinations to_base from_base fold iterate until""".split()},
 }
 """Builtins of the language implemented in `racesdsl.runtime.builtins` (attribute names)."""
 
-_KEYWORDS_OK: dict[str, frozenset[str]] = {"sorted": frozenset({"reverse"})}
+_KEYWORDS_OK: dict[str, frozenset[str]] = {
+    "sorted": frozenset({"reverse", "key"}), "min": frozenset({"key"}), "max": frozenset({"key"}), "until": frozenset({"max"})}
 
 SAFE_BUILTINS: dict[str, Any] = {
     n: getattr(builtins, n) for n in (
@@ -224,6 +226,8 @@ class _Emitter:
                 return "{" + ", ".join(f"{i.name!r}: {self.sub(i.value, _IF)}" for i in items) + "}", _ATOM
             case A.ListComp(elt, generators) if generators:
                 return self.listcomp(elt, generators), _ATOM
+            case A.Lambda(params, body) if params:
+                return self.lambda_(params, body), _IF
         raise CodegenError(f"cannot compile expression node {e!r}")
 
     def items(self, items: Sequence[A.Expr]) -> str:
@@ -296,6 +300,16 @@ class _Emitter:
         finally:
             self.renames = outer
 
+    def lambda_(self, params: Sequence[str], body: A.Expr) -> str:
+        """A lambda's parameters are renamed like loop variables, so its body never reads a
+        shadowed param by mistake (and a `free` name of the same spelling stays the parameter)."""
+        outer = self.renames
+        self.renames = {**outer, **{p: self.fresh(p) for p in params}}
+        try:
+            return f"lambda {', '.join(self.renames[p] for p in params)}: {self.sub(body, _IF)}"
+        finally:
+            self.renames = outer
+
     def comprehension(self, gen: A.Comprehension, iter_src: str | None) -> str:
         names = [self.renames[t] for t in gen.targets]
         target = ", ".join(names)
@@ -324,6 +338,8 @@ def _names(node: object, helpers: str, reads: set[str], binds: Counter[str]) -> 
         return
     if isinstance(node, A.Comprehension):
         binds.update(py_name(t, helpers=helpers) for t in node.targets)
+    if isinstance(node, A.Lambda):
+        binds.update(py_name(t, helpers=helpers) for t in node.params)
     if dataclasses.is_dataclass(node):
         for f in dataclasses.fields(node):
             value = getattr(node, f.name)

@@ -8,7 +8,7 @@ import re
 
 from lsprotocol import types
 
-from racesdsl.check.builtins_types import BUILTINS
+from racesdsl.check.builtins_more import ALL_BUILTINS
 from racesdsl.check.fusion import MIN_STAGES
 from racesdsl.compose.graph import Link, self_loops, seq_links
 from racesdsl.ir import CompositeInfo, EnvInfo
@@ -124,7 +124,7 @@ def _distribution_items() -> list[types.CompletionItem]:
 
 def _general(analysis: Analysis) -> list[types.CompletionItem]:
     items = _stage_items(analysis)
-    items += [types.CompletionItem(label=b, kind=K.Function, detail="builtin") for b in BUILTINS]
+    items += [types.CompletionItem(label=b, kind=K.Function, detail="builtin") for b in ALL_BUILTINS]
     items += [types.CompletionItem(label=t, kind=K.TypeParameter, detail="type") for t in sorted(TYPE_NAMES)]
     items += [types.CompletionItem(label=w, kind=K.Keyword, detail=why) for w, why in CLAUSES]
     items += [types.CompletionItem(label=b, kind=K.Interface, detail="bound of a type parameter") for b in BOUNDS]

@@ -13,7 +13,36 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["gcd", "lcm", "count", "unique", "rev", "srt", "rng", "HELPERS"]
+from racesdsl.runtime.builtins_more import (  # generated code reaches these as `_rt.name`
+    MORE_HELPERS,
+    chr_,
+    comb,
+    combinations,
+    enumerate_,
+    factorial,
+    from_base,
+    isqrt,
+    join,
+    lower,
+    ord_,
+    permutations,
+    pow_,
+    prod,
+    replace,
+    round_,
+    split,
+    to_base,
+    to_str,
+    upper,
+    zip_,
+)
+from racesdsl.runtime.loops import LOOP_HELPERS, fold, iterate, until
+
+__all__ = [
+    "gcd", "lcm", "count", "unique", "rev", "srt", "rng", "HELPERS", "chr_", "comb", "combinations",
+    "enumerate_", "factorial", "fold", "from_base", "isqrt", "iterate", "join", "lower", "ord_", "permutations",
+    "pow_", "prod", "replace", "round_", "split", "to_base", "to_str", "until", "upper", "zip_",
+]
 
 
 def gcd(*xs: int) -> int:
@@ -57,9 +86,9 @@ def rev(xs: Iterable[Any]) -> list[Any]:
     return list(reversed(list(xs)))
 
 
-def srt(xs: Iterable[Any], reverse: bool = False) -> list[Any]:
-    """`sorted(xs, reverse=r)`; sets are lists at run time, so they sort the same way."""
-    return sorted(xs, reverse=bool(reverse))
+def srt(xs: Iterable[Any], reverse: bool = False, key: Any = None) -> list[Any]:
+    """`sorted(xs, reverse=r, key=f)`; sets are lists at run time, so they sort the same way."""
+    return sorted(xs, key=key, reverse=bool(reverse))
 
 
 def rng(*args: int) -> list[int]:
@@ -69,5 +98,6 @@ def rng(*args: int) -> list[int]:
 
 HELPERS: dict[str, Any] = {
     "gcd": gcd, "lcm": lcm, "count": count, "unique": unique, "rev": rev, "srt": srt, "rng": rng,
+    **MORE_HELPERS, **LOOP_HELPERS,
 }
 """The helpers by attribute name, for a namespace that exposes nothing else."""

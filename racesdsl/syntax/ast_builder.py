@@ -372,6 +372,13 @@ class AstBuilder(Transformer):
     def call_arg(self, meta, value):
         return value
 
+    def lambda_expr(self, meta, head, *rest):
+        if str(head) != "lambda":
+            raise BadLiteral(f"unexpected name `{rest[0]}` after `{head}`",
+                             "a function argument is written `lambda x: ...`", "E0101")
+        *params, body = rest
+        return A.Lambda(tuple(self._ident(p, "a lambda parameter") for p in params), body, span=self._s(meta))
+
     def call(self, meta, func, *args):
         args = [a for a in args if a is not None]
         pos = tuple(a for a in args if not isinstance(a, A.Keyword))

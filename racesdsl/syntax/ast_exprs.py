@@ -169,7 +169,17 @@ class ListComp:
     span: Span = span_field()
 
 
+@dataclass(frozen=True)
+class Lambda:
+    """`lambda a, b: body`: only ever the function argument of a loop builtin
+    (`fold`, `iterate`, `until`, `key=`); the checker rejects it anywhere else."""
+
+    params: tuple[str, ...]
+    body: Expr
+    span: Span = span_field()
+
+
 Expr = (
     Name | IntLit | FloatLit | StrLit | BoolLit | BinOp | UnaryOp | BoolOp | Compare |
-    IfExp | Attribute | Subscript | Call | ListLit | TupleLit | RecordLit | ListComp
+    IfExp | Attribute | Subscript | Call | ListLit | TupleLit | RecordLit | ListComp | Lambda
 )

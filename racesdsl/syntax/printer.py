@@ -65,7 +65,7 @@ def _float(value: float) -> str:
 
 def binding_level(e: A.Expr) -> int:
     """How tightly `e` binds once printed without parentheses."""
-    if isinstance(e, A.IfExp):
+    if isinstance(e, A.IfExp | A.Lambda):
         return TEST
     if isinstance(e, A.BoolOp):
         return _BOOLOP_LEVEL[e.op]
@@ -142,6 +142,8 @@ def print_expr(e: A.Expr) -> str:
             return "{" + _join([f"{i.name}: {print_expr(i.value)}" for i in items]) + "}"
         case A.ListComp(elt=elt, generators=gens):
             return f"[{print_expr(elt)}{''.join(_comprehension(g) for g in gens)}]"
+        case A.Lambda(params=params, body=body):
+            return f"lambda {_join(list(params))}: {print_expr(body)}"
     raise TypeError(f"not an expression node: {type(e).__name__}")
 
 

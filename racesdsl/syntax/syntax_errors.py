@@ -32,6 +32,14 @@ _EXAMPLES: dict[str, list[str]] = {
     "float literals need digits on both sides of `.`: write `0.5`, not `.5`": [
         "env e { verify tolerance(.5) }",
     ],
+    "two names in a row; if this is a lambda, it can only be a loop's argument: `fold(xs, 0, lambda acc, x: acc + x)`": [
+        "env e { solve lambda v: v }",
+        'env e "d" { solve lambda v: v }',
+        'env e "d" { input x: Int solve lambda v: v }',
+        "env e { where lambda v: v }",
+        "env e { solve [lambda v: v] }",
+        "env e { solve 1 + lambda v: v }",
+    ],
     "a composition needs an operator or a stage: `compose name = seq(a, b)`": [
         "compose c =",
         "compose c = ",
