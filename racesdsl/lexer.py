@@ -39,14 +39,14 @@ _DECLARATIONS = ("type", "env", "compose")
 _IMPORTS = ("use", "as")
 _CLAUSES = ("param", "input", "output", "where", "prompt", "step", "solve", "sample", "verify", "answer",
             "python")
-_VERIFIERS = ("exact", "tolerance", "unordered")
+_VERIFIERS = ("exact", "tolerance", "unordered", "check")
 _OPERATORS = ("seq", "par", "sort", "select", "distractors")
-_CONSTANTS = ("true", "false")
+_CONSTANTS = ("true", "false", "none")
 _WORD_OPS = ("and", "or", "not", "in")
 _FLOW = ("if", "else", "for")
 KEYWORDS = frozenset(_DECLARATIONS + _IMPORTS + _CLAUSES + _VERIFIERS + _OPERATORS + _CONSTANTS + _WORD_OPS
                      + _FLOW)
-TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple"))
+TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple", "Map", "Optional"))
 
 # Builtins of the expression language, highlighted where they are called.
 _BUILTINS = ("len", "sum", "min", "max", "sorted", "reversed", "abs", "gcd", "lcm", "count", "unique",

@@ -7,7 +7,8 @@ problem with the seed that reproduces it:
 - reference: the reference answer, written as the format instruction asks, scores 1.0;
 - perturbed: near misses (off by one, a dropped element, a wrong type, no answer) score
   below 1, unless the verifier rightly accepts them (reorderings under `unordered`, values
-  within `tolerance`); a `python` verifier accepting one is only a warning;
+  within `tolerance`); a `python` verifier accepting one is only a warning; one a
+  `verify check` accepts is a valid alternative, skipped and counted (selftest_misses.py);
 - deterministic: a seed gives the same instance twice, and again from a fresh load;
 - output_type: reference answers inhabit the output type (a failing solver lands here);
 - inputs: sampled inputs inhabit their types and satisfy every `where`;
@@ -42,6 +43,7 @@ from racesdsl.runtime.score import brief
 from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
 from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
+from racesdsl.selftest_misses import Alternatives, map_optional_misses
 from racesdsl.selftest_params import end_assignments
 from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
@@ -184,7 +186,7 @@ def _near_misses(v: Any, t: TType) -> list[tuple[str, Any]]:
         case TRecord(fields):
             return [(f"field `{n}`: {sub[0]}", {**v, n: sub[1]})
                     for n, ft in fields if (sub := _one_miss(v[n], ft)) is not None]
-    return []
+    return map_optional_misses(v, t, _one_miss)
 
 
 def _one_miss(v: Any, t: TType) -> tuple[str, Any] | None:
@@ -220,6 +222,7 @@ class _Tester:
         self.report = EnvReport(getattr(env, "qualname", str(env)))
         self.failed: set[str] = set()  # near misses already reported: one failure per kind of miss
         self.warned: set[str] = set()
+        self.alternatives = Alternatives()
 
     def run(self) -> EnvReport:
         start = time.perf_counter()
@@ -238,6 +241,9 @@ class _Tester:
                 if self.base and self.seeds:
                     with self.guard("param_ends", None, count=False):
                         self.param_ends()
+            if self.alternatives.vacuous():
+                self.warn("perturbed", None, f"`verify check` accepted all {self.alternatives.tried} near misses: "
+                          "does it constrain the answer?", "vacuous")
         except _Timeout:
             check, seed = self.current
             self.fail("timeout", seed, f"no result after {self.timeout:g} s, during {check}: a solver, sampler "
@@ -320,7 +326,12 @@ class _Tester:
                 meant = read if why is None else _UNREAD
             if meant is not _UNREAD and self.accepts(meant, inst.answer, out):
                 continue  # equal to the reference, or a difference the verifier rightly ignores
-            if self.env.verify(inst, completion).value < 1.0:
+            passed = self.env.verify(inst, completion).value >= 1.0
+            if kind == "check" and value is not _EMPTY and meant is not _UNREAD:
+                self.alternatives.note(passed)
+                self.report.alternatives += passed
+                continue  # failing the predicate, or a valid alternative: counted, not failed
+            if not passed:
                 continue
             what = f"the near miss `{label}` ({cut(repr(completion), 100)}) scored 1.0"
             if kind == "python":

@@ -10,8 +10,8 @@ from racesdsl.check.resolve import ModuleScope
 from racesdsl.codegen.pyexpr import to_python
 from racesdsl.syntax import ast as A
 
-TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TRecord", "TSet", "TStr",
-              "TTuple", "parse_char_class")
+TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TMap", "TOptional", "TRecord",
+              "TSet", "TStr", "TTuple", "parse_char_class")
 
 
 def _bound_names(expr: A.Expr) -> set[str]:
@@ -67,6 +67,10 @@ def type_source(texpr: A.TypeExpr, scope: ModuleScope) -> str:
             return f"TList({type_source(e, scope)}, {_length(ln)})"
         case A.SetType(elem=e, length=ln):
             return f"TSet({type_source(e, scope)}, {_length(ln)})"
+        case A.MapType(key=k, value=v, length=ln):
+            return f"TMap({type_source(k, scope)}, {type_source(v, scope)}, {_length(ln)})"
+        case A.OptionalType(inner=i):
+            return f"TOptional({type_source(i, scope)})"
         case A.TupleType(items=items):
             inner = ", ".join(type_source(i, scope) for i in items)
             return f"TTuple(({inner}{',' if len(items) == 1 else ''}))"

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from racesdsl.runtime.answers_maps import NULLS, map_conv, map_phrase, optional_conv
 from racesdsl.runtime.checks import sort_key_for
 from racesdsl.runtime.extract import MAX_ANSWER, finder
 from racesdsl.runtime.lenient import (
@@ -37,6 +38,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -66,6 +69,10 @@ def _depth(t: TType) -> int:
             return 1 + max(map(_depth, items), default=0)
         case TRecord(fields):
             return 1 + max((_depth(ft) for _, ft in fields), default=0)
+        case TMap(k, v):
+            return 1 + max(_depth(k), _depth(v))
+        case TOptional(inner):
+            return _depth(inner)
         case TAny():
             return 64
     return 0
@@ -174,6 +181,10 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                     raise Reject(f"unexpected field `{printable(str(next(k for k in x if k not in names))[:40])}`")
                 return out
             return record
+        case TMap(key, value):
+            return map_conv(t, _conv(key), _conv(value))
+        case TOptional(inner):
+            return optional_conv(_conv(inner))
     return lambda x: x
 
 
@@ -226,8 +237,14 @@ def parser_for(t: TType) -> Parser:
       is two words). A Set must not repeat an element (it is refused, not merged).
     - Record: a JSON object; keys may also be single-quoted or bare (`{a: 1, b: 2}`);
       exactly the declared fields.
+    - Map: an object as for Record, any keys of the key type (answers_maps.py).
+    - Optional: `null` (or `none`, in any case), else a value of the inner type.
     - Refused: numbers over MAX_DIGITS digits ("number too large"), answers over
       MAX_ANSWER characters, nesting deeper than the type (plus one)."""
+    if isinstance(t, TOptional):
+        inner = parser_for(t.inner)
+        return lambda text: ((None, None) if type(text) is str and text.strip().removesuffix(".").casefold() in NULLS
+                             else inner(text))
     conv = _conv(t)
     depth = _depth(t) + 1
     scalar_prep: Callable[[str], Any] | None = None
@@ -307,6 +324,10 @@ def _a(t: TType, quoted: bool, j: str = "") -> str:
             return f"a {j}list {_many(t)[6:]}"  # "lists of X" -> "a list of X"
         case TRecord():
             return f"{'a JSON' if j else 'an'} object with {_keys(t)}"
+        case TMap(k, v, length):
+            return f"{'a JSON' if j else 'an'} object {map_phrase(_many(k), _a(v, True), length)}"
+        case TOptional(inner):
+            return f"either {_a(inner, quoted, j)} or null"
     return "a JSON value"
 
 
@@ -334,6 +355,10 @@ def _many(t: TType) -> str:
             return f"lists of {n} item{'s' * (n != 1)} ({', '.join(_a(i, True) for i in items)})"
         case TRecord():
             return "objects with " + _keys(t)
+        case TMap(k, v, length):
+            return "objects " + map_phrase(_many(k), _a(v, True), length)
+        case TOptional(inner):
+            return f"{_many(inner)} or nulls"
     return "JSON values"
 
 
@@ -379,6 +404,10 @@ def _dump(v: Any, t: TType, fmt: str) -> str:
             return "[" + ", ".join(_dump(x, i, fmt) for x, i in zip(v, items, strict=True)) + "]"
         case TRecord(fields):
             return "{" + ", ".join(f"{_jstr(n, fmt)}: {_dump(v[n], ft, fmt)}" for n, ft in fields) + "}"
+        case TMap(_, vt):
+            return "{" + ", ".join(f"{_jstr(str(k), fmt)}: {_dump(v[k], vt, fmt)}" for k in sorted(v)) + "}"
+        case TOptional(inner):
+            return "null" if v is None else _dump(v, inner, fmt)
     return json.dumps(v, ensure_ascii=False)
 
 

@@ -128,6 +128,7 @@ class Environment:
     solve_ref: str | None = None
     sample_ref: str | None = None
     verify_ref: str | None = None
+    check_fn: Callable[..., Any] | None = None  # compiled `verify check` predicate: (answer, *inputs, *params)
     origin: str = "."  # the spec's folder: python bindings are looked up there first
     pickle_ref: tuple | None = field(default=None, repr=False)  # set by load(); see runtime.pickling
     _cache: dict[tuple, _Compiled] = field(default_factory=dict, repr=False)
@@ -215,7 +216,7 @@ class Environment:
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
-                          python_fn=self._get("verify")),
+                          python_fn=self.verify_fn()),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
             f"{self.qualname}\n".encode(), f"\n{params_key(params)}".encode(),
@@ -266,6 +267,15 @@ class Environment:
 
             got = self._lazy["getters"] = (getter(self.input_names), getter([p.name for p in self.params]))
         return got
+
+    def verify_fn(self) -> Callable[..., Any] | None:
+        """What `make_verifier` takes as `python_fn`: the python verifier, or the `verify check`
+        predicate over dicts (answer, then inputs and params in declaration order)."""
+        fn = self.check_fn
+        if fn is None:
+            return self._get("verify")
+        get_inputs, get_params = self._getters()
+        return lambda answer, inputs, params: fn(answer, *get_inputs(inputs), *get_params(params))
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         if not self.wheres:

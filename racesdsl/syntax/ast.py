@@ -27,6 +27,7 @@ from racesdsl.syntax.ast_exprs import (
     ListComp,
     ListLit,
     Name,
+    NoneLit,
     RecordItem,
     RecordLit,
     Slice,
@@ -43,7 +44,9 @@ from racesdsl.syntax.ast_types import (
     IntType,
     LenSpec,
     ListType,
+    MapType,
     NamedType,
+    OptionalType,
     RecordType,
     SetType,
     StrType,
@@ -55,8 +58,8 @@ from racesdsl.syntax.spans import NO_SPAN, Span, span_field
 __all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType", "Call", "Clause",
            "CompExpr", "Compare", "ComposeDecl", "Comprehension", "Decl", "EnumType", "EnvDecl", "Expr",
            "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause", "IntLit", "IntType",
-           "Keyword", "LenSpec", "ListComp", "ListLit", "ListType", "Module", "NO_SPAN", "Name",
-           "NamedType", "OpExpr", "Option", "OutputClause", "ParamArg", "ParamClause", "PromptClause",
+           "Keyword", "LenSpec", "ListComp", "ListLit", "ListType", "MapType", "Module", "NO_SPAN", "Name",
+           "NamedType", "NoneLit", "OptionalType", "OpExpr", "Option", "OutputClause", "ParamArg", "ParamClause", "PromptClause",
            "PythonRef", "RecordItem", "RecordLit", "RecordType", "SampleClause", "SetType", "Slice",
            "SolveClause", "Span", "StageRef", "StepClause", "StrLit", "StrType", "Subscript", "Template",
            "TupleLit", "TupleType", "TypeDecl", "TypeExpr", "UnaryOp", "UseDecl", "VerifyClause",
@@ -136,7 +139,7 @@ class SampleClause:
 
 @dataclass(frozen=True)
 class VerifyClause:
-    """`kind` is exact | unordered | tolerance | python; `arg` its argument."""
+    """`kind` is exact | unordered | tolerance | python | check; `arg` its argument."""
 
     kind: str
     arg: Expr | PythonRef | None = None

@@ -74,6 +74,24 @@ class TupleType:
 
 
 @dataclass(frozen=True)
+class MapType:
+    """`Map[K, V, len=a..b]`: a JSON object from distinct keys to values."""
+
+    key: TypeExpr
+    value: TypeExpr
+    length: LenSpec | None = None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class OptionalType:
+    """`Optional[T]`: a value of `T` or `none` (`null` in answers)."""
+
+    inner: TypeExpr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class FieldDecl:
     name: str
     type: TypeExpr
@@ -96,5 +114,5 @@ class NamedType:
 
 TypeExpr = (
     IntType | FloatType | BoolType | StrType | EnumType | ListType | SetType |
-    TupleType | RecordType | NamedType
+    TupleType | MapType | OptionalType | RecordType | NamedType
 )
