@@ -193,3 +193,20 @@ def test_load_and_compiled_agree_byte_for_byte(loaded, compiled) -> None:
             x, y = a.sample(seed), b.sample(seed)
             assert (x.id, x.prompt, x.input, x.answer) == (y.id, y.prompt, y.input, y.answer)
             assert json.dumps(x.input) == json.dumps(y.input)
+
+
+@pytest.mark.parametrize("src, py", [
+    ("x == none", "x is None"), ("x != none and y == none", "x is not None and y is None"),
+    ("1 == none", "1 == None"), ("true == none", "True is None"),
+])
+def test_none_comparisons_compile_to_identity_without_warnings(src: str, py: str) -> None:
+    import warnings
+
+    from racesdsl.codegen.pyexpr import to_python
+
+    module, _ = parse_text(f"env e {{ solve {src} }}")
+    out = to_python(module.decls[0].clauses[0].body, free={"x": "x", "y": "y"})
+    assert out == py
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(out, "<none>", "eval")

@@ -259,10 +259,12 @@ class _Emitter:
         out: list[str] = []
         ops = list(e.ops)
         for i in range(len(ops)):  # `x == none` is identity: no other value equals None (ruff E711)
-            if ops[i] in ("==", "!=") and isinstance(operands[i + 1], A.NoneLit) | isinstance(operands[i], A.NoneLit):
+            pair = (operands[i], operands[i + 1])
+            if ops[i] in ("==", "!=") and any(isinstance(n, A.NoneLit) for n in pair) \
+                    and not any(isinstance(n, A.IntLit | A.FloatLit | A.StrLit) for n in pair):  # `1 is None` warns
                 ops[i] = "is" if ops[i] == "==" else "is not"
         for i, node in enumerate(operands):
-            near = e.ops[max(i - 1, 0):i + 1]
+            near = ops[max(i - 1, 0):i + 1]
             if isinstance(node, A.BoolLit) and ("==" in near or "!=" in near):
                 # `x == True` is `x == 1` for every run-time value (bool is an int);
                 # ruff rejects the first spelling (E712).
