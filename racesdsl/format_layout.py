@@ -218,6 +218,8 @@ class Layout:
                 return name
             case A.IntLit() | A.FloatLit() | A.StrLit() | A.BoolLit():
                 return self._literal(e)
+            case A.NoneLit():
+                return "none"
             case A.BinOp(op="**", left=left, right=right):
                 return (self.at(left, ATOM), " ** ", self.at(right, UNARY))
             case A.BinOp() | A.BoolOp():
@@ -328,6 +330,11 @@ class Layout:
                 return (keyword, bracket("[", items, "]", trailing=False))
             case A.TupleType(items=items):
                 return ("Tuple", bracket("[", [self.type(i) for i in items], "]", trailing=False))
+            case A.MapType(key=key, value=value, length=length):
+                items = [self.type(key), self.type(value)] + ([] if length is None else [self._len(length)])
+                return ("Map", bracket("[", items, "]", trailing=False))
+            case A.OptionalType(inner=inner):
+                return ("Optional", bracket("[", [self.type(inner)], "]", trailing=False))
             case A.RecordType(fields=fields):
                 return bracket("{", [(f"{f.name}: ", self.type(f.type)) for f in fields], "}")
         return print_type(t)  # named types
@@ -387,6 +394,8 @@ class Layout:
                 return ("solve ", self.at(body, TEST))
             case A.VerifyClause(kind="tolerance", arg=arg) if arg is not None and not isinstance(arg, A.PythonRef):
                 return ("verify tolerance(", self.arith(arg, own_parens=1), ")")
+            case A.VerifyClause(kind="check", arg=arg) if arg is not None and not isinstance(arg, A.PythonRef):
+                return ("verify check ", self.at(arg, TEST))
         return print_clause(c)  # templates (verbatim), python refs, keywords
 
     def decl(self, d: A.Decl) -> Doc:

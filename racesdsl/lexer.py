@@ -39,14 +39,14 @@ _DECLARATIONS = ("type", "env", "compose")
 _IMPORTS = ("use", "as")
 _CLAUSES = ("param", "input", "draw", "let", "output", "where", "prompt", "step", "solve", "sample", "verify", "answer",
             "python")
-_VERIFIERS = ("exact", "tolerance", "unordered")
+_VERIFIERS = ("exact", "tolerance", "unordered", "check")
 _OPERATORS = ("seq", "par", "sort", "select", "distractors")
-_CONSTANTS = ("true", "false")
+_CONSTANTS = ("true", "false", "none")
 _WORD_OPS = ("and", "or", "not", "in")
 _FLOW = ("if", "else", "for")
 KEYWORDS = frozenset(_DECLARATIONS + _IMPORTS + _CLAUSES + _VERIFIERS + _OPERATORS + _CONSTANTS + _WORD_OPS
                      + _FLOW)
-TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple", "OneOf"))
+TYPE_NAMES = frozenset(("Int", "Float", "Bool", "Str", "Enum", "List", "Set", "Tuple", "OneOf", "Map", "Optional"))
 # Words with a meaning only where they stand (not reserved): `~ weights(...)`, `distinct]`, `= lines(...)`.
 _DISTRIBUTIONS = ("weights", "bernoulli", "loguniform")
 _DATA_FORMATS = ("lines", "json", "csv")

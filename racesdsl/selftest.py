@@ -7,7 +7,8 @@ problem with the seed that reproduces it:
 - reference: the reference answer, written as the format instruction asks, scores 1.0;
 - perturbed: near misses (off by one, a dropped element, a wrong type, no answer) score
   below 1, unless the verifier rightly accepts them (reorderings under `unordered`, values
-  within `tolerance`); a `python` verifier accepting one is only a warning;
+  within `tolerance`); a `python` verifier accepting one is only a warning; one a
+  `verify check` accepts is a valid alternative, skipped and counted (selftest_misses.py);
 - deterministic: a seed gives the same instance twice, and again from a fresh load;
 - output_type: reference answers inhabit the output type (a failing solver lands here);
 - inputs: sampled inputs and draws inhabit their types (dependent ones at the earlier values) and
@@ -34,19 +35,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from racesdsl.runtime.answers import format_instruction, parser_for, render_answer
-from racesdsl.runtime.checks import checker_for
 from racesdsl.runtime.env import Environment, Instance, ParamError, SolverError
 from racesdsl.runtime.score import brief
-from racesdsl.runtime.types import TBool, TEnum, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType, show
-from racesdsl.runtime.values import DEFAULT_CHARS, SamplingError, to_json_value
+from racesdsl.runtime.types import TBool, TEnum, TStr, TType, show
+from racesdsl.runtime.values import SamplingError, to_json_value
 from racesdsl.runtime.verifiers import exact, tolerance, unordered
 from racesdsl.selftest_derived import derived_problem
 from racesdsl.selftest_dists import distribution_problems
+from racesdsl.selftest_misses import Alternatives, checker, near_misses
 from racesdsl.selftest_params import end_assignments
 from racesdsl.selftest_report import EnvReport, Issue, Report, cut, render_table, where
 
@@ -149,55 +149,6 @@ class _Fresh:
         return self.loaded[path][qualname]
 
 
-@lru_cache(maxsize=512)
-def _checker(t: TType) -> Callable[[Any], str | None]:
-    return checker_for(t)
-
-
-def _near_misses(v: Any, t: TType) -> list[tuple[str, Any]]:
-    """Values close to `v` that are wrong under an exact verifier (when they differ from `v`);
-    containers get a structural change each and one changed component."""
-    match t:
-        case TBool():
-            return [("flipped", not v)]
-        case TInt():
-            return [("+1", v + 1), ("-1", v - 1)]
-        case TFloat():
-            return [("*1.1+1", v * 1.1 + 1)]
-        case TEnum(values):
-            return [("another literal", x) for x in values[:8] if x != v][:1]
-        case TStr(_, chars, _):
-            alphabet = DEFAULT_CHARS if chars is None else "".join(sorted(chars))
-            other = next((c for c in alphabet if c != v[:1]), "?")
-            changed = [("changed a character", other + v[1:])] if v else []
-            return [*changed, ("appended a character", v + alphabet[:1])]
-        case TList(e) | TSet(e):
-            out: list[tuple[str, Any]] = []
-            j = None if isinstance(t, TSet) else next((j for j in range(1, len(v)) if v[j] != v[0]), None)
-            if j is not None:
-                out.append(("swapped two elements", [v[j], *v[1:j], v[0], *v[j + 1:]]))
-            if v:
-                out += [("dropped the last element", v[:-1]), ("appended a copy", [*v, v[-1]]), ("empty list", [])]
-                for i in dict.fromkeys((0, len(v) - 1)):  # labels name no index: one failure per kind
-                    sub = _one_miss(v[i], e)
-                    if sub is not None:
-                        out.append((f"{'last' if i else 'first'} element: {sub[0]}", [*v[:i], sub[1], *v[i + 1:]]))
-            return out
-        case TTuple(items):
-            return [(f"item {i}: {sub[0]}", (*v[:i], sub[1], *v[i + 1:]))
-                    for i, it in enumerate(items) if (sub := _one_miss(v[i], it)) is not None]
-        case TRecord(fields):
-            return [(f"field `{n}`: {sub[0]}", {**v, n: sub[1]})
-                    for n, ft in fields if (sub := _one_miss(v[n], ft)) is not None]
-    return []
-
-
-def _one_miss(v: Any, t: TType) -> tuple[str, Any] | None:
-    """The first near miss of a component that still fits its type (else the first one)."""
-    misses = _near_misses(v, t)
-    return next((m for m in misses if _checker(t)(m[1]) is None), misses[0] if misses else None)
-
-
 def _raw(value: Any, fmt: str) -> tuple[str, str]:
     """A value outside the output type written as JSON where the format puts answers:
     (the completion, the answer text in it)."""
@@ -225,6 +176,7 @@ class _Tester:
         self.report = EnvReport(getattr(env, "qualname", str(env)))
         self.failed: set[str] = set()  # near misses already reported: one failure per kind of miss
         self.warned: set[str] = set()
+        self.alternatives = Alternatives()
 
     def run(self) -> EnvReport:
         start = time.perf_counter()
@@ -245,6 +197,9 @@ class _Tester:
                         self.param_ends()
                     with self.guard("distribution", None, count=False):
                         self.distributions()
+            if self.alternatives.vacuous():
+                self.warn("perturbed", None, f"`verify check` accepted all {self.alternatives.tried} near misses: "
+                          "does it constrain the answer?", "vacuous")
         except _Timeout:
             check, seed = self.current
             self.fail("timeout", seed, f"no result after {self.timeout:g} s, during {check}: a solver, sampler "
@@ -284,14 +239,14 @@ class _Tester:
 
     def output_type(self, inst: Instance) -> None:
         out = self.out(inst)
-        why = _checker(out)(inst.answer)
+        why = checker(out)(inst.answer)
         if why is not None:
             self.fail("output_type", inst.seed, f"the reference answer {brief(inst.answer, 120)} is outside "
                                                 f"{show(out)}: {why}")
 
     def inputs(self, inst: Instance) -> None:
         for name, t in self.env.input_type(**inst.params).items():
-            why = _checker(t)(inst.input.get(name))
+            why = checker(t)(inst.input.get(name))
             if why is not None:
                 self.fail("inputs", inst.seed, f"input `{name}` is outside {show(t)}: {why}")
                 return
@@ -319,12 +274,12 @@ class _Tester:
             return
         out, fmt, kind = self.out(inst), self.env.answer_format, self.env.verify_kind
         wrong: Any = {"x": [1]} if isinstance(out, TStr) else "abc"
-        for label, value in [*_near_misses(inst.answer, out), ("wrong type", wrong), ("empty completion", _EMPTY)]:
+        for label, value in [*near_misses(inst.answer, out), ("wrong type", wrong), ("empty completion", _EMPTY)]:
             if label in self.failed:
                 continue
             if value is _EMPTY:
                 completion, meant = "", _UNREAD
-            elif _checker(out)(value) is None:
+            elif checker(out)(value) is None:
                 completion, meant = render_answer(value, out, fmt), value
             else:  # out of type: the lenient parser may still read it as something (judge that)
                 completion, text = _raw(value, fmt)
@@ -332,7 +287,12 @@ class _Tester:
                 meant = read if why is None else _UNREAD
             if meant is not _UNREAD and self.accepts(meant, inst.answer, out):
                 continue  # equal to the reference, or a difference the verifier rightly ignores
-            if self.env.verify(inst, completion).value < 1.0:
+            passed = self.env.verify(inst, completion).value >= 1.0
+            if kind == "check" and value is not _EMPTY and meant is not _UNREAD:
+                self.alternatives.note(passed)
+                self.report.alternatives += passed
+                continue  # failing the predicate, or a valid alternative: counted, not failed
+            if not passed:
                 continue
             what = f"the near miss `{label}` ({cut(repr(completion), 100)}) scored 1.0"
             if kind == "python":

@@ -29,6 +29,7 @@ class EnvReport:
     failures: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     seconds: float = 0.0
+    alternatives: int = 0  # near misses a `verify check` accepted: valid alternatives, skipped
 
     @property
     def ok(self) -> bool:
@@ -39,8 +40,9 @@ class EnvReport:
         return sum(self.checks.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {"env": self.env, "ok": self.ok, "checks": dict(self.checks), "seconds": round(self.seconds, 4),
-                "failures": list(map(asdict, self.failures)), "warnings": list(map(asdict, self.warnings))}
+        out = {"env": self.env, "ok": self.ok, "checks": dict(self.checks), "seconds": round(self.seconds, 4),
+               "failures": list(map(asdict, self.failures)), "warnings": list(map(asdict, self.warnings))}
+        return out | ({"alternatives": self.alternatives} if self.alternatives else {})
 
 
 @dataclass
@@ -84,8 +86,10 @@ def render_table(report: Report) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)), r[4]]).rstrip() for r in rows]
     lines.insert(1, "-" * min(max(map(len, lines)), 120))
+    alternatives = sum(e.alternatives for e in report.envs)
     lines.append(f"{len(report.envs)} envs, {report.n_checks} checks, {report.n_failures} failures, "
-                 f"{report.n_warnings} warnings")
+                 f"{report.n_warnings} warnings"
+                 + (f", {alternatives} near misses skipped as valid alternatives (verify check)" if alternatives else ""))
     return "\n".join(lines)
 
 

@@ -50,6 +50,7 @@ _floats = st.one_of(
 ).map(A.FloatLit)
 _atoms: S[A.Expr] = st.one_of(
     idents.map(A.Name), _ints, _floats, strings.map(A.StrLit), st.booleans().map(A.BoolLit),
+    st.just(A.NoneLit()),
 )
 
 BINOPS = ("+", "-", "*", "/", "//", "%", "**")
@@ -137,6 +138,8 @@ def types(depth: int = 2) -> S[A.TypeExpr]:
         st.builds(A.ListType, sub, st.none() | len_specs),
         st.builds(A.SetType, sub, st.none() | len_specs),
         st.builds(A.TupleType, _tuple(st.lists(sub, min_size=1, max_size=3))),
+        st.builds(A.MapType, sub, sub, st.none() | len_specs),
+        st.builds(A.OptionalType, sub),
         st.builds(A.RecordType, _tuple(st.lists(st.builds(A.FieldDecl, idents, sub),
                                                 min_size=1, max_size=3))),
     )
@@ -174,6 +177,7 @@ clauses: S[A.Clause] = st.one_of(
     st.builds(A.VerifyClause, st.sampled_from(("exact", "unordered")), st.none()),
     st.builds(A.VerifyClause, st.just("tolerance"), _bound),
     st.builds(A.VerifyClause, st.just("python"), python_refs),
+    st.builds(A.VerifyClause, st.just("check"), _e),
     st.builds(A.AnswerClause, idents),
 )
 

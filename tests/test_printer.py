@@ -110,6 +110,8 @@ type G = Enum["a", "b\\"q", "",]
 type H = List[a.b, len=n]
 type I = Set[Tuple[Int, Float], len=1..]
 type J = List[List[Int[(a)..b.c]], len=(n * 2)..2 ** k]
+type K = Map[Str, Optional[Int[0..3]], len=1..3]
+type L = Map[Enum["a"], List[Bool]]
 ''',
     "clauses": '''env e {}
 env f "doc with \\"quotes\\" and \\\\ and \\n" {
@@ -126,6 +128,7 @@ env f "doc with \\"quotes\\" and \\\\ and \\n" {
     verify python "m:check"
     verify exact
     verify unordered
+    verify check answer != none and answer in {a: none}.a
     answer boxed
 }
 ''',
@@ -228,7 +231,7 @@ def test_snippets_cover_every_ast_node_and_variant() -> None:
                  for b in (True, False)}
     expected |= {"LenSpec:exact", "LenSpec:True", "LenSpec:False", "UseDecl:names", "UseDecl:True",
                  "UseDecl:False", "SolveClause:PythonRef", "SolveClause:Call"}
-    expected |= {f"VerifyClause:{k}" for k in ("exact", "unordered", "tolerance", "python")}
+    expected |= {f"VerifyClause:{k}" for k in ("exact", "unordered", "tolerance", "python", "check")}
     expected |= {f"OpExpr:{k}" for k in ("seq", "par", "sort", "select")}
     assert expected - seen == set()
 

@@ -24,6 +24,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -37,7 +39,7 @@ from racesdsl.syntax import ast as A
 
 BUILTINS: tuple[str, ...] = (
     "len", "sum", "min", "max", "sorted", "reversed", "abs", "gcd", "lcm",
-    "count", "unique", "range", "any", "all",
+    "count", "unique", "range", "any", "all", "map_of",
 )
 
 # (min, max) positional arguments per builtin; None means "no upper limit".
@@ -45,7 +47,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "len": (1, 1), "sum": (1, 1), "min": (1, None), "max": (1, None),
     "sorted": (1, 1), "reversed": (1, 1), "abs": (1, 1), "gcd": (2, None),
     "lcm": (2, None), "count": (2, 2), "unique": (1, 1), "range": (1, 3),
-    "any": (1, 1), "all": (1, 1),
+    "any": (1, 1), "all": (1, 1), "map_of": (1, 1),
 }
 
 
@@ -92,6 +94,10 @@ def compatible(a: TType, b: TType) -> bool:
                 compatible(t, b.field(n) or TAny()) for n, t in a.fields)
         case TBool(), TBool():
             return True
+        case TMap(x, u, _), TMap(y, w, _):
+            return compatible(x, y) and compatible(u, w)
+        case (TOptional(x), TOptional(y)) | (TOptional(x), y) | (x, TOptional(y)):
+            return compatible(x, y)
     return False
 
 
@@ -118,6 +124,8 @@ def iter_elem(t: TType) -> tuple[TType, Interval] | None:
             return TAny(), NAT
         case TList(e, n) | TSet(e, n):
             return e, n
+        case TMap(k, _, n):  # a map iterates over its keys, in order
+            return k, n
         case TTuple(items):
             elem: TType = TAny()
             for item in items:
@@ -161,7 +169,7 @@ _SEQS = (TList, TSet, TTuple)
 def _len(c: _Call) -> TType:
     if isinstance(c.args[0], TTuple):  # items may differ in type; the count is known
         return TInt(Interval.point(len(c.args[0].items)))
-    found = c.seq(0, _SEQS + (TStr, TEnum), "a list, set, tuple or string")
+    found = c.seq(0, _SEQS + (TStr, TEnum, TMap), "a list, set, tuple, map or string")
     return TAny() if found is None else TInt(found[1])
 
 
@@ -306,10 +314,28 @@ def _any_all(c: _Call) -> TType:
     return TBool()
 
 
+def _map_of(c: _Call) -> TType:
+    """`map_of(pairs)`: a Map from (key, value) pairs; a repeated key keeps its last value."""
+    found = c.seq(0, _SEQS, "a list of (key, value) pairs")
+    if found is None:
+        return TAny()
+    pair, n = found
+    if isinstance(pair, TAny):
+        return TAny()
+    if not isinstance(pair, TTuple) or len(pair.items) != 2:
+        return c.bad(0, "a list of (key, value) pairs")
+    key, value = pair.items
+    if not isinstance(key, (TInt, TStr, TEnum, TAny)):
+        c.diags.append(error("E0335", f"a Map key must be Int, Str or Enum, not {show(key)}", c.call.args[0].span))
+        return TAny()
+    return TMap(key, value, Interval(min(n.lo, 1), n.hi))
+
+
 _RULES: dict[str, Callable[[_Call], TType]] = {
     "len": _len, "sum": _sum, "min": _minmax, "max": _minmax, "sorted": _sorted,
     "reversed": _reversed, "abs": _abs, "gcd": _gcd_lcm, "lcm": _gcd_lcm,
     "count": _count, "unique": _unique, "range": _range, "any": _any_all, "all": _any_all,
+    "map_of": _map_of,
 }
 
 

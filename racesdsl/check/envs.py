@@ -107,6 +107,7 @@ def check_env(decl: A.EnvDecl, scope: ModuleScope, diags: list[Diagnostic],
             diags.append(error("E0306", f"`where` needs a Bool condition, found {T.show(t)}", where.expr.span))
     used |= _check_solve(decl, scope_types, output, diags)
     verify = _check_verify(decl, output, diags)
+    used |= _check_predicate(decl, check_scope(scope_types, output), diags)
     answer = _check_answer(decl, diags)
     for ref in _python_refs(decl):
         if not _PYREF.match(ref.target):
@@ -313,6 +314,31 @@ def _check_verify(decl: A.EnvDecl, output: T.TType, diags: list[Diagnostic]) -> 
         diags.append(error("E0317", f"`unordered` compares lists as multisets, but the output is {T.show(output)}",
                            clause.span, "use `verify exact`"))
     return clause.kind
+
+
+def check_scope(scope_types: dict[str, T.TType], output: T.TType) -> dict[str, T.TType]:
+    """The names a `verify check` predicate reads: the parsed `answer` and whatever `solve`
+    reads (inputs, params; lets when they come), from the one scope both are checked in.
+    `answer` is a reserved word, so no input or param can shadow it."""
+    return {"answer": output, **scope_types}
+
+
+def _check_predicate(decl: A.EnvDecl, scope: dict[str, T.TType], diags: list[Diagnostic]) -> set[str]:
+    """`verify check EXPR`: Bool (1 or 0) or a number in [0, 1] (E0336) that reads `answer` (E0339)."""
+    clause = decl.first(A.VerifyClause)
+    if clause is None or clause.kind != "check":
+        return set()
+    t = infer(clause.arg, scope, diags)
+    numeric = isinstance(t, T.TInt | T.TFloat)
+    if not (isinstance(t, T.TBool | T.TAny) or numeric and t.range.overlaps(T.Interval(0, 1))):
+        diags.append(error("E0336", f"`verify check` needs a Bool or a score in [0, 1], found {T.show(t)}",
+                           clause.arg.span, "write a condition (`answer in xs`) or a fraction "
+                           "(`count(answer, 1) / len(xs)`)"))
+    names = free_names(clause.arg)
+    if "answer" not in names:
+        diags.append(error("E0339", "this `verify check` never reads `answer`, so every completion scores alike",
+                           clause.arg.span, "compare `answer` with the inputs, e.g. `verify check answer in xs`"))
+    return names - {"answer"}
 
 
 def _numeric(t: T.TType) -> bool:

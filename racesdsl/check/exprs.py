@@ -25,6 +25,7 @@ from racesdsl.check.builtins_types import (
 from racesdsl.check.expr_names import reads_before_binding
 from racesdsl.check.intervals import arith, as_float, clamp, clamp_type, power, power_range, slice_length
 from racesdsl.check.loops import VISIT_BUDGET, loop_call, wants_loop_typing
+from racesdsl.check.narrowing import narrowed
 from racesdsl.diagnostics import Diagnostic, did_you_mean, error
 from racesdsl.runtime.types import (
     NAT,
@@ -35,6 +36,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -96,6 +99,8 @@ class _Infer:
                 return TFloat(Interval.point(v))
             case A.BoolLit():
                 return TBool()
+            case A.NoneLit():
+                return TOptional(TAny())
             case A.StrLit(v):
                 return TEnum((v,))
             case A.Name(name):
@@ -107,14 +112,16 @@ class _Infer:
             case A.UnaryOp():
                 return self.unary(e, scope)
             case A.BoolOp(op, left, right):
-                for side in (left, right):
-                    self.need_bool(self.visit(side, scope), side, f"an operand of `{op}`")
+                self.need_bool(self.visit(left, scope), left, f"an operand of `{op}`")
+                inner = narrowed(left, scope, op == "or")  # `x != none and x > 0`
+                self.need_bool(self.visit(right, inner), right, f"an operand of `{op}`")
                 return TBool()
             case A.Compare():
                 return self.compare(e, scope)
             case A.IfExp(body, test, orelse):
                 self.need_bool(self.visit(test, scope), test, "the condition of `if`")
-                branches = [(body, self.visit(body, scope)), (orelse, self.visit(orelse, scope))]
+                branches = [(body, self.visit(body, narrowed(test, scope, False))),
+                            (orelse, self.visit(orelse, narrowed(test, scope, True)))]
                 joined = self.join_all(branches, "the branches of `if`", e.span)
                 return TAny() if joined is None else joined
             case A.Attribute(value, attr):
@@ -221,8 +228,12 @@ class _Infer:
             if op in ("in", "not in"):
                 if is_strlike(b) and not is_strlike(a):
                     self.fail("E0504", f"`{op}` a string needs a string on the left, not {_desc(a)}", nodes[i].span)
+                elif isinstance(b, TMap):
+                    if not compatible(a, b.key):
+                        self.fail("E0504", f"`{op}` a map needs a key ({show(b.key)}) on the left, not {_desc(a)}",
+                                  nodes[i].span)
                 elif not isinstance(b, (TList, TSet, TTuple)) and not is_strlike(b):
-                    self.fail("E0504", f"`{op}` needs a list, set, tuple or string on the right, not {_desc(b)}",
+                    self.fail("E0504", f"`{op}` needs a list, set, tuple, map or string on the right, not {_desc(b)}",
                               right.span)
             elif op in ("<", "<=", ">", ">=") and not orderable(a, b):
                 self.fail("E0504", f"`{op}` is not supported between {kind_name(a)} and {kind_name(b)}", e.span,
@@ -246,6 +257,12 @@ class _Infer:
         value = self.visit(e.value, scope)
         if isinstance(e.index, A.Slice):
             return self.slice(e, value, e.index, scope)
+        if isinstance(value, TMap):  # `m[k]`: a missing key fails at run time, like a list index
+            key = self.visit(e.index, scope)
+            if not compatible(key, value.key):
+                return self.fail("E0504", f"a key of {show(value)} must be {show(value.key)}, not {_desc(key)}",
+                                 e.index.span)
+            return value.value
         index = self.need_int(e.index, scope, "an index")
         if isinstance(value, TAny) or index is None:
             return TAny()

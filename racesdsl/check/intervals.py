@@ -21,6 +21,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -63,6 +65,10 @@ def clamp_type(t: TType) -> TType:
             return TTuple(tuple(clamp_type(i) for i in items))
         case TRecord(fields):
             return TRecord(tuple((name, clamp_type(ft)) for name, ft in fields))
+        case TMap(k, v, n):
+            return TMap(clamp_type(k), clamp_type(v), clamp(n))
+        case TOptional(inner):
+            return TOptional(clamp_type(inner))
     return t
 
 

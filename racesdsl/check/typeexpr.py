@@ -73,6 +73,10 @@ def type_names(texpr: A.TypeExpr) -> set[str]:
             return type_names(e) | _len_names(ln)
         case A.TupleType(items=items):
             return set().union(*(type_names(i) for i in items)) if items else set()
+        case A.MapType(key=k, value=v, length=ln):
+            return type_names(k) | type_names(v) | _len_names(ln)
+        case A.OptionalType(inner=i):
+            return type_names(i)
         case A.RecordType(fields=fields):
             return set().union(*(type_names(f.type) for f in fields)) if fields else set()
     return set()
@@ -213,6 +217,15 @@ def _resolve(texpr: A.TypeExpr, ctx: TypeContext) -> T.TType:
             return T.TSet(elem, length)
         case A.TupleType(items=items):
             return T.TTuple(tuple(_resolve(i, ctx) for i in items))
+        case A.MapType(key=k, value=v, length=ln):
+            return _map(texpr, _resolve(k, ctx), _resolve(v, ctx), _length(ln, ctx), ctx)
+        case A.OptionalType(inner=i):
+            inner = _resolve(i, ctx)
+            if isinstance(inner, T.TOptional):
+                ctx.report(error("E0337", f"Optional[{T.show(inner)}] nests an Optional in an Optional", texpr.span,
+                                 f"`null` cannot tell the two apart: write {T.show(inner)}"))
+                return inner
+            return T.TOptional(inner)
         case A.RecordType(fields=fields):
             names = [f.name for f in fields]
             for f in fields:
@@ -257,6 +270,24 @@ def _check_arrangeable(texpr: A.ListType, elem: T.TType, length: T.Interval, ctx
         ctx.report(error("E0343", f"a distinct list of {T.show(elem)} can be {need} long, but "
                          f"{T.show(elem)} has only {size} value{'s' * (size != 1)}", texpr.span,
                          f"make `len=` at most {size}, or widen the element type"))
+MAP_KEYS = (T.TInt, T.TStr, T.TEnum)
+"""Map keys: JSON object keys are strings, so a key is a string or an integer written as one."""
+
+
+def _map(texpr: A.MapType, key: T.TType, value: T.TType, length: T.Interval, ctx: TypeContext) -> T.TType:
+    """`Map[K, V]`: E0335 unless K is Int, Str or Enum; E0338 when `len=` needs more keys than K has."""
+    if not isinstance(key, (*MAP_KEYS, T.TAny)):
+        ctx.report(error("E0335", f"a Map key must be Int, Str or Enum, not {T.show(key)}", texpr.key.span,
+                         "JSON object keys are strings: key a Map by Int, Str or Enum, or use a List of records"))
+        raise _Unknown("key")
+    if ctx.diags is not None and texpr.length is not None and not isinstance(key, T.TAny):
+        size = domain_size(key, any_chars=True)
+        if length.lo > size:
+            ctx.report(error("E0338", f"a Map keyed by {T.show(key)} needs at least {length.lo} distinct keys, "
+                             f"but {T.show(key)} has only {size} value{'s' * (size != 1)}", texpr.span,
+                             f"make `len=` at most {size}"))
+            raise _Unknown("length")
+    return T.TMap(key, value, length)
 
 
 def _alias(texpr: A.NamedType, name: tuple[str, ...], ctx: TypeContext) -> T.TType:
@@ -280,8 +311,10 @@ def _alias_refs(texpr: A.TypeExpr) -> list[tuple[str, ...]]:
     match texpr:
         case A.NamedType(name=name):
             return [name]
-        case A.ListType(elem=e) | A.SetType(elem=e):
+        case A.ListType(elem=e) | A.SetType(elem=e) | A.OptionalType(inner=e):
             return _alias_refs(e)
+        case A.MapType(key=k, value=v):
+            return _alias_refs(k) + _alias_refs(v)
         case A.TupleType(items=items):
             return [n for i in items for n in _alias_refs(i)]
         case A.RecordType(fields=fields):

@@ -146,6 +146,10 @@ def _env_context(info: EnvInfo) -> dict:
     verify = decl.first(A.VerifyClause)
     step = decl.first(A.StepClause)
     eps = constant_value(verify.arg) if verify is not None and verify.kind == "tolerance" else None
+    check_fn = "None"
+    if verify is not None and verify.kind == "check":  # `answer` first, then what `solve` takes
+        functions.append(function_source(f"_{ident}_check", ["answer", *args], verify.arg).rstrip("\n"))
+        check_fn = f"_{ident}_check"
     return {
         "name_repr": repr(info.key), "ident": ident,
         "qualname": repr(info.qualname), "doc_repr": repr(decl.doc or ""),
@@ -161,7 +165,7 @@ def _env_context(info: EnvInfo) -> dict:
         "draw_name_reprs": [repr(d.name) for d in info.draws],
         "params": [_ParamRow(repr(p.name), repr(p.kind), repr(p.default)) for p in info.params.values()],
         "input_names": repr([i.name for i in info.inputs]),
-        "functions": functions, "solve_fn": solve_fn, "wheres": wheres,
+        "functions": functions, "solve_fn": solve_fn, "wheres": wheres, "check_fn": check_fn,
         "verify_kind": repr(info.verify), "eps": float_literal(float(eps)) if eps is not None else "None",
         "answer_format": repr(info.answer), "solve_ref": solve_ref, "identity": repr(identity) if identity else None,
         "sample_ref": repr(sample.ref.target) if sample else "None",

@@ -44,7 +44,7 @@ __all__ = [
 HELPERS_NAME = "_rt"
 """The name generated code uses for `racesdsl.runtime.builtins`."""
 
-PY_CALLS: dict[str, str] = {n: n for n in ("len", "sum", "min", "max", "abs", "any", "all")}
+PY_CALLS: dict[str, str] = {n: n for n in ("len", "sum", "min", "max", "abs", "any", "all")} | {"map_of": "dict"}
 """Builtins of the language that are Python's own."""
 
 HELPER_CALLS: dict[str, str] = {
@@ -184,6 +184,8 @@ class _Emitter:
                 return self.free[name], _ATOM
             case A.BoolLit(v):
                 return ("True" if v else "False"), _ATOM
+            case A.NoneLit():
+                return "None", _ATOM
             case A.IntLit(v) if type(v) is int:
                 return repr(v), (_UNARY if v < 0 else _ATOM)
             case A.FloatLit(v) if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -259,16 +261,22 @@ class _Emitter:
         if not e.ops or len(e.ops) != len(e.comparators) or not set(e.ops) <= _CMP_OPS:
             raise CodegenError(f"malformed comparison {e!r}")
         out: list[str] = []
+        ops = list(e.ops)
+        for i in range(len(ops)):  # `x == none` is identity: no other value equals None (ruff E711)
+            pair = (operands[i], operands[i + 1])
+            if ops[i] in ("==", "!=") and any(isinstance(n, A.NoneLit) for n in pair) \
+                    and not any(isinstance(n, A.IntLit | A.FloatLit | A.StrLit) for n in pair):  # `1 is None` warns
+                ops[i] = "is" if ops[i] == "==" else "is not"
         for i, node in enumerate(operands):
-            near = e.ops[max(i - 1, 0):i + 1]
+            near = ops[max(i - 1, 0):i + 1]
             if isinstance(node, A.BoolLit) and ("==" in near or "!=" in near):
                 # `x == True` is `x == 1` for every run-time value (bool is an int);
                 # ruff rejects the first spelling (E712).
                 out.append("1" if node.value else "0")
             else:
                 out.append(self.sub(node, _CMP + 1))
-            if i < len(e.ops):
-                out.append(e.ops[i])
+            if i < len(ops):
+                out.append(ops[i])
         return " ".join(out)
 
     def call(self, e: A.Call) -> str:

@@ -16,8 +16,8 @@ from racesdsl.syntax import ast as A
 
 _NO_DEPS: frozenset[str] = frozenset()
 
-TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TRecord", "TSet", "TStr",
-              "TTuple", "parse_char_class")
+TYPE_NAMES = ("INF", "Interval", "TBool", "TEnum", "TFloat", "TInt", "TList", "TMap", "TOptional", "TRecord",
+              "TSet", "TStr", "TTuple", "parse_char_class")
 DIST_NAMES = ("Bernoulli", "Choice", "LogUniform", "Weights")
 
 
@@ -98,6 +98,10 @@ def type_source(texpr: A.TypeExpr, scope: ModuleScope, deps: frozenset[str] = _N
             return f"TList({type_source(e, scope, deps)}, {_length(ln, deps)}{', True' if distinct else ''})"
         case A.SetType(elem=e, length=ln):
             return f"TSet({type_source(e, scope, deps)}, {_length(ln, deps)})"
+        case A.MapType(key=k, value=v, length=ln):
+            return f"TMap({type_source(k, scope, deps)}, {type_source(v, scope, deps)}, {_length(ln, deps)})"
+        case A.OptionalType(inner=i):
+            return f"TOptional({type_source(i, scope, deps)})"
         case A.TupleType(items=items):
             inner = ", ".join(type_source(i, scope, deps) for i in items)
             return f"TTuple(({inner}{',' if len(items) == 1 else ''}))"

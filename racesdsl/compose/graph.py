@@ -185,6 +185,10 @@ def kinds_fit(s: T.TType, t: T.TType) -> bool:
             return kinds_fit(x, y)
         case T.TTuple(xs), T.TTuple(ys):
             return len(xs) == len(ys) and all(map(kinds_fit, xs, ys))
+        case T.TMap(k, v), T.TMap(kk, vv):
+            return kinds_fit(k, kk) and kinds_fit(v, vv)
+        case (T.TOptional(x), T.TOptional(y)) | (x, T.TOptional(y)):
+            return kinds_fit(x, y)
         case T.TRecord(), T.TRecord():
             return sorted(s.names) == sorted(t.names) and all(kinds_fit(s.field(n), ft) for n, ft in t.fields)
     return False

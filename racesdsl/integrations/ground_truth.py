@@ -29,7 +29,20 @@ from racesdsl.runtime.composite import Composite, Stage
 from racesdsl.runtime.composite_prompts import combine_parts, tag_block
 from racesdsl.runtime.env import Environment
 from racesdsl.runtime.score import Score
-from racesdsl.runtime.types import NAT, UNBOUNDED, TFloat, TInt, TList, TRecord, TSet, TStr, TTuple, TType
+from racesdsl.runtime.types import (
+    NAT,
+    UNBOUNDED,
+    TFloat,
+    TInt,
+    TList,
+    TMap,
+    TOptional,
+    TRecord,
+    TSet,
+    TStr,
+    TTuple,
+    TType,
+)
 from racesdsl.runtime.verifiers import make_verifier
 
 __all__ = ["SCORABLE_OPS", "relax", "score_from_answer"]
@@ -52,6 +65,10 @@ def relax(t: TType) -> TType:
             return TTuple(tuple(relax(i) for i in items))
         case TRecord(fields):
             return TRecord(tuple((n, relax(ft)) for n, ft in fields))
+        case TMap(k, v, _):
+            return TMap(relax(k), relax(v), NAT)
+        case TOptional(inner):
+            return TOptional(relax(inner))
     return t
 
 
@@ -87,8 +104,8 @@ def _step_score(comp: Composite, stage: Stage, block: str | None, reference: Any
         return Score(0.0, "missing")
     env = stage.env
     kind, eps = (env.verify_kind, env.eps) if isinstance(env, Environment) else ("exact", None)
-    if kind == "python":
-        return Score(0.0, "a python verifier needs the instance's inputs (give the row's extra_info)")
+    if kind in ("python", "check"):
+        return Score(0.0, f"a {kind} verifier needs the instance's inputs (give the row's extra_info)")
     t = relax(_output_type(env, comp, stage))
     return _verifier(kind, t, eps)(f"<answer>{block}</answer>", reference, {}, {})
 

@@ -11,6 +11,8 @@ from racesdsl.lsp.analysis import Analysis
 from racesdsl.lsp.lookup import stage_at, symbol_at
 from racesdsl.lsp.positions import contains, dotted_at, one_based
 from racesdsl.runtime import types as T
+from racesdsl.syntax import ast as A
+from racesdsl.syntax.printer import print_expr
 
 
 def _default(value: object) -> str:
@@ -37,6 +39,9 @@ def env_text(env: EnvInfo) -> str:
         lines += ["", "params:"]
         for p in env.params.values():
             lines.append(f"- `{p.name}`: {T.show(p.type)} = {_default(p.default)}")
+    clause = env.decl.first(A.VerifyClause)
+    if clause is not None and clause.kind == "check":  # many right answers: say what is accepted
+        lines += ["", f"verify check `{print_expr(clause.arg)}`"]
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
 """Answers: parse the answer text of a completion into a value of the output type,
-and the way back (the format instruction and the canonical answer).
+and the way back (the canonical answer; the format instruction is in instructions.py).
 
 Completions are hostile input, so everything here is total and bounded: locating the
 answer is extract.py's job (it reads only the tail), an answer longer than `MAX_ANSWER`
@@ -15,8 +15,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from racesdsl.runtime.answers_maps import NULLS, map_conv, optional_conv
 from racesdsl.runtime.checks import sort_key_for
 from racesdsl.runtime.extract import MAX_ANSWER, finder
+from racesdsl.runtime.instructions import format_instruction
 from racesdsl.runtime.lenient import (
     DECODER,
     Reject,
@@ -37,6 +39,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -66,6 +70,10 @@ def _depth(t: TType) -> int:
             return 1 + max(map(_depth, items), default=0)
         case TRecord(fields):
             return 1 + max((_depth(ft) for _, ft in fields), default=0)
+        case TMap(k, v):
+            return 1 + max(_depth(k), _depth(v))
+        case TOptional(inner):
+            return _depth(inner)
         case TAny():
             return 64
     return 0
@@ -174,6 +182,10 @@ def _conv(t: TType) -> Callable[[Any], Any]:
                     raise Reject(f"unexpected field `{printable(str(next(k for k in x if k not in names))[:40])}`")
                 return out
             return record
+        case TMap(key, value):
+            return map_conv(t, _conv(key), _conv(value))
+        case TOptional(inner):
+            return optional_conv(_conv(inner))
     return lambda x: x
 
 
@@ -226,8 +238,14 @@ def parser_for(t: TType) -> Parser:
       is two words). A Set must not repeat an element (it is refused, not merged).
     - Record: a JSON object; keys may also be single-quoted or bare (`{a: 1, b: 2}`);
       exactly the declared fields.
+    - Map: an object as for Record, any keys of the key type (answers_maps.py).
+    - Optional: `null` (or `none`, in any case), else a value of the inner type.
     - Refused: numbers over MAX_DIGITS digits ("number too large"), answers over
       MAX_ANSWER characters, nesting deeper than the type (plus one)."""
+    if isinstance(t, TOptional):
+        inner = parser_for(t.inner)
+        return lambda text: ((None, None) if type(text) is str and text.strip().removesuffix(".").casefold() in NULLS
+                             else inner(text))
     conv = _conv(t)
     depth = _depth(t) + 1
     scalar_prep: Callable[[str], Any] | None = None
@@ -271,86 +289,7 @@ def parser_for(t: TType) -> Parser:
     return parse
 
 
-# ------------------------------------------------------ instructions, rendering
-
-
-def _choices(values: tuple[str, ...], quoted: bool) -> str:
-    """The literals, in full up to 20 of them or 400 characters; a larger Enum by its first
-    literals and its size, so 3,000 words do not put 30 KB into every prompt."""
-    plain = not quoted and all(v and v == v.strip() and not set(v) & set(",\"'") for v in values)
-    shown = list(values if plain else map(json.dumps, values))
-    full = ", ".join(shown)
-    if len(shown) <= 20 and len(full) <= 400:
-        return full
-    head = [shown[0] if len(shown[0]) <= 200 else shown[0][:200] + "…"]
-    for v in shown[1:10]:
-        if len(", ".join(head)) + len(v) > 200:
-            break
-        head.append(v)
-    return f"{', '.join(head)}, … ({len(shown):,} in all)"
-
-
-def _a(t: TType, quoted: bool, j: str = "") -> str:
-    """`t` with an article: "an integer", "a JSON list of integers"; `quoted`: inside JSON."""
-    match t:
-        case TInt():
-            return "an integer"
-        case TFloat():
-            return "a number"
-        case TBool():
-            return "true or false"
-        case TStr():
-            return "a string" if quoted else "text"
-        case TEnum(values):
-            return "one of " + _choices(values, quoted)
-        case TList() | TSet() | TTuple():
-            return f"a {j}list {_many(t)[6:]}"  # "lists of X" -> "a list of X"
-        case TRecord():
-            return f"{'a JSON' if j else 'an'} object with {_keys(t)}"
-    return "a JSON value"
-
-
-def _many(t: TType) -> str:
-    """`t` in the plural: "integers", "lists of integers"."""
-    match t:
-        case TInt():
-            return "integers"
-        case TFloat():
-            return "numbers"
-        case TBool():
-            return "booleans (true or false)"
-        case TStr():
-            return "strings"
-        case TEnum(values):
-            return "strings, each one of " + _choices(values, True)
-        case TList(e):
-            return "lists of " + _many(e)
-        case TSet(e):
-            return "lists of distinct " + _many(e)
-        case TTuple(items):
-            n = len(items)
-            if n > 1 and all(i == items[0] for i in items) and not isinstance(items[0], TEnum):
-                return f"lists of {n} {_many(items[0])}"
-            return f"lists of {n} item{'s' * (n != 1)} ({', '.join(_a(i, True) for i in items)})"
-        case TRecord():
-            return "objects with " + _keys(t)
-    return "JSON values"
-
-
-def _keys(t: TRecord) -> str:
-    parts = [f"{json.dumps(n)} ({_a(ft, True)})" for n, ft in t.fields]
-    if not parts:
-        return "no keys"
-    return f"the key {parts[0]}" if len(parts) == 1 else "keys " + ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def format_instruction(t: TType, fmt: str) -> str:
-    """The sentence appended to every prompt, derived from the output type and format."""
-    finder(fmt)
-    if fmt == "json":
-        return f"Give your final answer at the end of your reply as a JSON value: {_a(t, True)}."
-    where = "inside <answer></answer>" if fmt == "tags" else "inside \\boxed{}"
-    return f"Give your final answer as {_a(t, False, 'JSON ')} {where}."
+# ------------------------------------------------------------------ rendering
 
 
 def _jstr(s: str, fmt: str) -> str:
@@ -379,6 +318,10 @@ def _dump(v: Any, t: TType, fmt: str) -> str:
             return "[" + ", ".join(_dump(x, i, fmt) for x, i in zip(v, items, strict=True)) + "]"
         case TRecord(fields):
             return "{" + ", ".join(f"{_jstr(n, fmt)}: {_dump(v[n], ft, fmt)}" for n, ft in fields) + "}"
+        case TMap(_, vt):
+            return "{" + ", ".join(f"{_jstr(str(k), fmt)}: {_dump(v[k], vt, fmt)}" for k in sorted(v)) + "}"
+        case TOptional(inner):
+            return "null" if v is None else _dump(v, inner, fmt)
     return json.dumps(v, ensure_ascii=False)
 
 

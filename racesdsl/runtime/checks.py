@@ -22,6 +22,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -72,6 +74,12 @@ def _key(t: TType) -> Key | None:
         case TRecord(fields):
             pairs = [(n, _key(ft) or _identity) for n, ft in fields]
             return lambda v: tuple([k(v[n]) for n, k in pairs])
+        case TMap(_, value, _):  # keys are ints or strings: their own keys
+            vk = _key(value) or _identity
+            return lambda v: tuple(sorted([(k, vk(x)) for k, x in v.items()]))
+        case TOptional(inner):  # none first
+            ik = _key(inner) or _identity
+            return lambda v: (0,) if v is None else (1, ik(v))
         case TAny():
             return _any_key
     return None
@@ -183,6 +191,11 @@ def _checker(t: TType) -> Checker:
             return _tuple_checker(t, items)
         case TRecord(fields):
             return _record_checker(t, fields)
+        case TMap(key, value, length):
+            return _map_checker(t, key, value, length)
+        case TOptional(inner):
+            sub = _checker(inner)
+            return lambda v: None if v is None else sub(v)
     return _accept
 
 
@@ -312,6 +325,27 @@ def _record_checker(t: TType, fields: tuple[tuple[str, TType], ...]) -> Checker:
     return check_record
 
 
+def _map_checker(t: TType, key: TType, value: TType, length: Interval) -> Checker:
+    check_key, check_value, bad_length = _checker(key), _checker(value), _length_checker(length)
+
+    def check_map(v: Any) -> str | None:
+        if not isinstance(v, dict):
+            return _expected(t, v)
+        why = bad_length(len(v))
+        if why is not None:
+            return why
+        for k, x in sorted(v.items(), key=lambda kv: _any_key(kv[0])):  # a fixed order: reproducible messages
+            why = check_key(k)
+            if why is not None:
+                return f"key {_show_value(k)}: {why}"
+            why = check_value(x)
+            if why is not None:
+                return f"value at {_show_value(k)}: {why}"
+        return None
+
+    return check_map
+
+
 # ----------------------------------------------------------------- canonical
 
 
@@ -343,5 +377,11 @@ def canonical_for(t: TType) -> Callable[[Any], Any]:
         case TRecord(fields):
             pairs = [(n, canonical_for(ft)) for n, ft in fields]
             return lambda v: {n: c(v[n]) for n, c in pairs}
+        case TMap(key, value, _):
+            ck, cv = canonical_for(key), canonical_for(value)
+            return lambda v: {ck(k): cv(v[k]) for k in sorted(v)}
+        case TOptional(inner):
+            ci = canonical_for(inner)
+            return lambda v: None if v is None else ci(v)
     return _identity  # Bool; `?` (an erroneous type) leaves the value alone
 

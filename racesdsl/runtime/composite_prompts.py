@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from racesdsl.runtime.answers import _a
 from racesdsl.runtime.composite_run import (
     LABELS,
     MAX_TAG_SCAN,
@@ -24,6 +23,7 @@ from racesdsl.runtime.composite_run import (
     to_json,
 )
 from racesdsl.runtime.env import Environment, Instance
+from racesdsl.runtime.instructions import _a
 from racesdsl.runtime.score import Score, clip
 from racesdsl.runtime.templates import Symbol
 from racesdsl.runtime.types import TType

@@ -21,6 +21,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -95,7 +97,7 @@ def _tag(path: str, position: int, op: str) -> str:
 
 
 _NOUNS = {TInt: "number", TFloat: "number", TBool: "truth value", TStr: "text", TEnum: "word",
-          TList: "list", TSet: "set", TTuple: "list", TRecord: "record"}
+          TList: "list", TSet: "set", TTuple: "list", TRecord: "record", TMap: "map", TOptional: "result"}
 
 
 def _noun(t: TType) -> str:
@@ -240,7 +242,7 @@ def stage_verifier(env: Environment, comp: _Compiled) -> Callable[[str, Any, dic
     verifier = comp.tag_verifier
     if verifier is None:
         verifier = comp.tag_verifier = make_verifier(env.verify_kind, comp.types.output, "tags", eps=env.eps,
-                                                     python_fn=env._get("verify"))
+                                                     python_fn=env.verify_fn())
     return verifier
 
 

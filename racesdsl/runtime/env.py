@@ -133,6 +133,7 @@ class Environment:
     solve_ref: str | None = None
     sample_ref: str | None = None
     verify_ref: str | None = None
+    check_fn: Callable[..., Any] | None = None  # compiled `verify check` predicate: (answer, *inputs, *params)
     origin: str = "."  # the spec's folder: python bindings are looked up there first
     # Draws, lets and dependent shapes (runtime.derived); `order` is the inputs and draws as declared.
     draw_names: list[str] = field(default_factory=list)
@@ -233,7 +234,7 @@ class Environment:
         compiled = _Compiled(
             types, samplers, {n: checker_for(t) for n, t in types.inputs.items()}, checker_for(types.output),
             make_verifier(self.verify_kind, types.output, self.answer_format, eps=self.eps,
-                          python_fn=self._get("verify")),
+                          python_fn=self.verify_fn()),
             "\n\n" + format_instruction(types.output, self.answer_format), params_key(params),
             {n: canonical_for(t) for n, t in types.inputs.items()}, canonical_for(types.output),
             f"{self.qualname}{'#' + self.identity if self.identity else ''}\n".encode(),
@@ -289,6 +290,15 @@ class Environment:
 
             got = self._lazy["getters"] = (getter(self.input_names), getter([p.name for p in self.params]))
         return got
+
+    def verify_fn(self) -> Callable[..., Any] | None:
+        """What `make_verifier` takes as `python_fn`: the python verifier, or the `verify check`
+        predicate over dicts (answer, then inputs and params in declaration order)."""
+        fn = self.check_fn
+        if fn is None:
+            return self._get("verify")
+        get_inputs, get_params = self._getters()
+        return lambda answer, inputs, params: fn(answer, *get_inputs(inputs), *get_params(params))
 
     def _draw(self, rng: random.Random, params: dict[str, Any], comp: _Compiled, seed: int) -> dict[str, Any]:
         if self.derived:

@@ -6,7 +6,7 @@ type nesting it cannot handle in bounded time and memory."""
 
 from __future__ import annotations
 
-from racesdsl.runtime.types import Number, TList, TRecord, TSet, TStr, TTuple, TType
+from racesdsl.runtime.types import Number, TList, TMap, TOptional, TRecord, TSet, TStr, TTuple, TType
 
 MAX_INT_DIGITS = 4000  # an integer literal; answers are read up to the same size
 MAX_BOUND = 2**256  # an integer bound of a type (interval arithmetic widens beyond it)
@@ -39,8 +39,10 @@ def extent(t: TType) -> tuple[int, int]:
 
 def _children(t: TType) -> list[TType]:
     match t:
-        case TList(e, _) | TSet(e, _):
+        case TList(e, _) | TSet(e, _) | TOptional(e):
             return [e]
+        case TMap(k, v, _):
+            return [k, v]
         case TTuple(items):
             return list(items)
         case TRecord(fields):
@@ -56,6 +58,10 @@ def value_size(t: TType) -> Number:
             return max(length.hi, 1)
         case TList(e, length) | TSet(e, length):
             return max(length.hi, 0) * value_size(e) + 1
+        case TMap(k, v, length):
+            return max(length.hi, 0) * (value_size(k) + value_size(v)) + 1
+        case TOptional(e):
+            return value_size(e)
         case TTuple(items):
             return 1 + sum(value_size(i) for i in items)
         case TRecord(fields):
@@ -70,6 +76,10 @@ def longest(t: TType) -> Number:
             return length.hi
         case TList(e, length) | TSet(e, length):
             return max(length.hi, longest(e))
+        case TMap(k, v, length):
+            return max(length.hi, longest(k), longest(v))
+        case TOptional(e):
+            return longest(e)
         case TTuple(items):
             return max((longest(i) for i in items), default=0)
         case TRecord(fields):

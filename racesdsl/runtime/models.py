@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import keyword
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
@@ -59,6 +59,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -123,6 +125,14 @@ def pydantic_type(t: TType, name: str = "Value") -> Any:
             return Annotated[tuple[args] if args else tuple[()], BeforeValidator(_tuple_or_list)]
         case TRecord(fields):
             return _record_model(fields, name, show(t))
+        case TMap(key, value, length):
+            lo, hi = _length_bounds(length)
+            k, v = pydantic_type(key, name + "Key"), pydantic_type(value, name + "Value")
+            key_kind = int if isinstance(key, TInt) else str  # JSON keys are strings: an Int key reads its digits
+            return Annotated[dict[Annotated[key_kind, k], v], Field(min_length=lo, max_length=hi),
+                             AfterValidator(_by_key)]
+        case TOptional(inner):
+            return Optional[pydantic_type(inner, name)]  # noqa: UP045 (the annotation is built at run time)
         case TAny():
             return Any
     raise TypeError(f"not a type: {t!r}")
@@ -251,6 +261,11 @@ def _set_to_list(v: Any) -> Any:
     if isinstance(v, set | frozenset):
         return sorted(v, key=lambda x: (type(x).__name__, repr(x)))
     return v
+
+
+def _by_key(v: dict[Any, Any]) -> dict[Any, Any]:
+    """A Map in canonical (key) order."""
+    return {k: v[k] for k in sorted(v)}
 
 
 def _plain(v: Any) -> Any:

@@ -165,12 +165,28 @@ class TRecord:
 
 
 @dataclass(frozen=True)
+class TMap:
+    """Distinct keys (Int, Str or Enum: JSON object keys are strings) to values."""
+
+    key: TType
+    value: TType
+    length: Interval = NAT
+
+
+@dataclass(frozen=True)
+class TOptional:
+    """A value of `inner` or None (`none` in specs, `null` in answers); never nested."""
+
+    inner: TType
+
+
+@dataclass(frozen=True)
 class TAny:
     """The type of an expression that already has an error: fits everywhere,
     so one mistake gives one diagnostic, not a cascade."""
 
 
-TType = TInt | TFloat | TBool | TStr | TEnum | TList | TSet | TTuple | TRecord | TAny
+TType = TInt | TFloat | TBool | TStr | TEnum | TList | TSet | TTuple | TRecord | TMap | TOptional | TAny
 
 
 def parse_char_class(spec: str) -> frozenset[str] | None:
@@ -220,6 +236,10 @@ def show(t: TType) -> str:
             return "Tuple[" + ", ".join(show(i) for i in items) + "]"
         case TRecord(fields):
             return "{" + ", ".join(f"{n}: {show(ft)}" for n, ft in fields) + "}"
+        case TMap(k, v, length):
+            return f"Map[{show(k)}, {show(v)}{'' if length == NAT else ', len=' + _show_len(length)}]"
+        case TOptional(inner):
+            return f"Optional[{show(inner)}]"
         case TAny():
             return "?"
     raise TypeError(f"not a type: {t!r}")
@@ -294,6 +314,18 @@ def mismatch(s: TType, t: TType) -> str | None:
                 if inner is not None:
                     return f"field `{name}`: {inner}"
             return None
+        case TMap(sk, sv, sl), TMap(tk, tv, tl):
+            if not tl.contains(sl):
+                return f"length {_show_len(sl)} is not within {_show_len(tl)}"
+            inner = mismatch(sk, tk)
+            if inner is not None:
+                return f"keys: {inner}"
+            inner = mismatch(sv, tv)
+            return None if inner is None else f"values: {inner}"
+        case TOptional(a), TOptional(b):
+            return mismatch(a, b)
+        case _, TOptional(b):  # a value of T is an Optional[T]; none is no T
+            return mismatch(s, b)
     return f"{kind_name(s)} is not {kind_name(t)}"
 
 
@@ -317,13 +349,21 @@ def overlaps(s: TType, t: TType) -> bool:
         case TRecord(), TRecord():
             return sorted(s.names) == sorted(t.names) and all(
                 overlaps(ft, t.field(n)) for n, ft in s.fields)
+        case TMap(sk, sv, sl), TMap(tk, tv, tl):
+            return sl.overlaps(tl) and (sl.lo == 0 and tl.lo == 0 or overlaps(sk, tk) and overlaps(sv, tv))
+        case TOptional(), TOptional():
+            return True  # both hold none
+        case TOptional(a), _:
+            return overlaps(a, t)
+        case _, TOptional(b):
+            return overlaps(s, b)
     return False
 
 
 def kind_name(t: TType) -> str:
     return {TInt: "an integer", TFloat: "a float", TBool: "a boolean", TStr: "a string",
             TEnum: "a string literal", TList: "a list", TSet: "a set", TTuple: "a tuple",
-            TRecord: "a record", TAny: "anything"}[type(t)]
+            TRecord: "a record", TMap: "a map", TOptional: "an optional value", TAny: "anything"}[type(t)]
 
 
 def join(a: TType, b: TType) -> TType:
@@ -349,6 +389,11 @@ def join(a: TType, b: TType) -> TType:
             return TTuple(tuple(join(i, j) for i, j in zip(x, y, strict=True)))
         case TRecord(), TRecord() if sorted(a.names) == sorted(b.names):
             return TRecord(tuple((n, join(t, b.field(n))) for n, t in a.fields))
+        case TMap(kx, vx, lx), TMap(ky, vy, ly):
+            return TMap(join(kx, ky), join(vx, vy), lx.hull(ly))
+        case (TOptional(x), TOptional(y)) | (TOptional(x), y) | (x, TOptional(y)):
+            inner = join(x, y)
+            return inner if isinstance(inner, TOptional) else TOptional(inner)
         case TBool(), TBool():
             return a
     return TAny() if a != b else a
@@ -387,6 +432,10 @@ def is_bounded(t: TType) -> bool:
             return all(is_bounded(i) for i in items)
         case TRecord(fields):
             return all(is_bounded(ft) for _, ft in fields)
+        case TMap(k, v, length):
+            return length.bounded and is_bounded(k) and is_bounded(v)
+        case TOptional(inner):
+            return is_bounded(inner)
         case TAny():
             return True  # unknown because of an earlier error: do not report it twice
     return False

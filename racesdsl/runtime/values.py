@@ -14,6 +14,10 @@ python hooks (custom samplers, solvers, verifiers):
   accept any order, and a Python `set`/`frozenset` too.
 - Tuple -> `tuple`; checkers accept a `list` (JSON has no tuples).
 - Record -> `dict` with exactly the field names, in declaration order when produced.
+- Map -> `dict` of distinct keys (`int` or `str`) to values; canonical form in key order.
+  JSON writes integer keys as strings; answers read them back as integers.
+- Optional -> `None` or a value of the inner type. Sampled as one `rng.random() < 0.5`
+  (None) and, when that fails, a value of the inner type.
 
 Everything is specialised once per type (`sampler_for(t)` returns a closure):
 the per-instance path is a hot loop in RL training.
@@ -44,6 +48,8 @@ from racesdsl.runtime.types import (
     TFloat,
     TInt,
     TList,
+    TMap,
+    TOptional,
     TRecord,
     TSet,
     TStr,
@@ -107,6 +113,12 @@ def _sampler(t: TType) -> Sampler:
         case TRecord(fields):
             pairs = [(n, _sampler(ft)) for n, ft in fields]
             return lambda rng: {n: s(rng) for n, s in pairs}
+        case TMap(key, value, length):
+            keys, val = _set_sampler(t, key, length), _sampler(value)
+            return lambda rng: {k: val(rng) for k in keys(rng)}  # keys sorted, then values in key order
+        case TOptional(inner):
+            sub = _sampler(inner)
+            return lambda rng: None if rng.random() < 0.5 else sub(rng)
     raise SamplingError(f"cannot sample {show(t)}: its type is unknown")
 
 
@@ -261,6 +273,11 @@ def domain_size(t: TType, any_chars: bool = False) -> int:
             return _product(domain_size(i, any_chars) for i in items)
         case TRecord(fields):
             return _product(domain_size(ft, any_chars) for _, ft in fields)
+        case TMap(key, value, length):
+            m, v = domain_size(key, any_chars), domain_size(value, any_chars)
+            return _product([_subsets(m, length), _sequences(v, Interval(0, min(length.hi, m)))])
+        case TOptional(inner):
+            return min(domain_size(inner, any_chars) + 1, _CAP)
     return _CAP
 
 

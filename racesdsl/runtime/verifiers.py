@@ -21,7 +21,7 @@ from racesdsl.runtime.types import TAny, TBool, TEnum, TFloat, TInt, TList, TRec
 
 __all__ = ["KINDS", "Comparer", "Verifier", "exact", "make_verifier", "tolerance", "unordered"]
 
-KINDS = ("exact", "tolerance", "unordered", "python")
+KINDS = ("exact", "tolerance", "unordered", "python", "check")
 
 Verifier = Callable[[str, Any, dict[str, Any], dict[str, Any]], Score]
 """`verify(completion, reference, inputs, params) -> Score`."""
@@ -150,7 +150,30 @@ def _python(fn: Callable[..., Any]) -> _Compare:
     return compare
 
 
+def _predicate(fn: Callable[[Any, Any, Any], Any]) -> _Compare:
+    """`verify check EXPR` compiled to `fn(answer, inputs, params)`: a Bool scores 1 or 0,
+    a number in [0, 1] is partial credit; anything else, or an error (a missing Map key),
+    is a zero with the reason. The reference answer plays no part."""
+
+    def compare(answer: Any, reference: Any, inputs: Any, params: Any) -> Score:
+        try:
+            out = fn(answer, inputs, params)
+        except Exception as exc:
+            return error_score(exc, "`verify check`")
+        if type(out) is bool:
+            return _OK if out else Score(0.0, f"{brief(answer, 60)} fails the check")
+        if isinstance(out, int | float) and is_unit(float(out)):
+            return _OK if out == 1 else Score(float(out), f"the check scored {float(out):g}")
+        return Score(0.0, f"verifier error: the check gave {brief(out, 60)}, not a number in [0, 1]")
+
+    return compare
+
+
 def _comparer(kind: str, t: TType, eps: float | None, python_fn: Callable[..., Any] | None) -> _Compare:
+    if kind == "check":
+        if not callable(python_fn):
+            raise ValueError("a check verifier needs its predicate as python_fn")
+        return _predicate(python_fn)
     if kind == "python":
         if not callable(python_fn):
             raise ValueError("a python verifier needs python_fn")

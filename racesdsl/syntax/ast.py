@@ -28,6 +28,7 @@ from racesdsl.syntax.ast_exprs import (
     ListComp,
     ListLit,
     Name,
+    NoneLit,
     RecordItem,
     RecordLit,
     Slice,
@@ -44,8 +45,10 @@ from racesdsl.syntax.ast_types import (
     IntType,
     LenSpec,
     ListType,
+    MapType,
     NamedType,
     OneOfType,
+    OptionalType,
     RecordType,
     SetType,
     StrType,
@@ -54,16 +57,15 @@ from racesdsl.syntax.ast_types import (
 )
 from racesdsl.syntax.spans import NO_SPAN, Span, span_field
 
-__all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType", "Call", "Clause",
-           "CompExpr", "Compare", "ComposeDecl", "Comprehension", "DataDecl", "Decl", "Distribution", "DrawClause",
-           "EnumType", "EnvDecl", "Expr", "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause",
-           "IntLit", "IntType", "Keyword", "Lambda", "LenSpec", "LetClause", "ListComp", "ListLit", "ListType",
-           "Module", "NO_SPAN", "Name", "NamedType", "OneOfType", "OpExpr", "Option", "OutputClause", "ParamArg",
-           "ParamClause", "PromptClause",
-           "PythonRef", "RecordItem", "RecordLit", "RecordType", "SampleClause", "SetType", "Slice",
-           "SolveClause", "Span", "StageRef", "StepClause", "StrLit", "StrType", "Subscript", "Template",
-           "TupleLit", "TupleType", "TypeDecl", "TypeExpr", "TypeParam", "UnaryOp", "UseDecl", "VerifyClause",
-           "WhereClause"]
+__all__ = ["AnswerClause", "Attribute", "BinOp", "BoolLit", "BoolOp", "BoolType", "Call", "Clause", "CompExpr",
+           "Compare", "ComposeDecl", "Comprehension", "DataDecl", "Decl", "Distribution", "DrawClause", "EnumType",
+           "EnvDecl", "Expr", "FieldDecl", "FloatLit", "FloatType", "IfExp", "ImportName", "InputClause", "IntLit",
+           "IntType", "Keyword", "Lambda", "LenSpec", "LetClause", "ListComp", "ListLit", "ListType", "MapType",
+           "Module", "NO_SPAN", "Name", "NamedType", "NoneLit", "OneOfType", "OpExpr", "Option", "OptionalType",
+           "OutputClause", "ParamArg", "ParamClause", "PromptClause", "PythonRef", "RecordItem", "RecordLit",
+           "RecordType", "SampleClause", "SetType", "Slice", "SolveClause", "Span", "StageRef", "StepClause",
+           "StrLit", "StrType", "Subscript", "Template", "TupleLit", "TupleType", "TypeDecl", "TypeExpr",
+           "TypeParam", "UnaryOp", "UseDecl", "VerifyClause", "WhereClause"]
 
 
 # -------------------------------------------------------------------- clauses
@@ -168,7 +170,7 @@ class SampleClause:
 
 @dataclass(frozen=True)
 class VerifyClause:
-    """`kind` is exact | unordered | tolerance | python; `arg` its argument."""
+    """`kind` is exact | unordered | tolerance | python | check; `arg` its argument."""
 
     kind: str
     arg: Expr | PythonRef | None = None

@@ -185,6 +185,9 @@ class AstBuilder(Transformer):
     def verify_python(self, meta, tok):
         return A.VerifyClause("python", self._ref(tok), span=self._s(meta))
 
+    def verify_check(self, meta, expr):
+        return A.VerifyClause("check", expr, span=self._s(meta))
+
     def answer_clause(self, meta, tok):
         return A.AnswerClause(str(tok), span=self._s(meta))
 
@@ -247,6 +250,12 @@ class AstBuilder(Transformer):
 
     def tuple_type(self, meta, *items):
         return A.TupleType(tuple(items), span=self._s(meta))
+
+    def map_type(self, meta, key, value, length=None):
+        return A.MapType(key, value, length, span=self._s(meta))
+
+    def optional_type(self, meta, inner):
+        return A.OptionalType(inner, span=self._s(meta))
 
     def field_decl(self, meta, name, type_):
         return A.FieldDecl(self._ident(name, "a field"), type_, span=self._s(meta))
@@ -331,6 +340,9 @@ class AstBuilder(Transformer):
 
     def false_lit(self, meta):
         return A.BoolLit(False, span=self._s(meta))
+
+    def none_lit(self, meta):
+        return A.NoneLit(span=self._s(meta))
 
     def binop(self, meta, left, op, right):
         return A.BinOp(str(op), left, right, span=self._s(meta))

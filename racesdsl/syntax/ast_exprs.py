@@ -39,6 +39,13 @@ class BoolLit:
 
 
 @dataclass(frozen=True)
+class NoneLit:
+    """`none`: the absent value of an `Optional[T]` (`null` in answers)."""
+
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class BinOp:
     """`left op right` for op in + - * / // % **."""
 
@@ -180,6 +187,6 @@ class Lambda:
 
 
 Expr = (
-    Name | IntLit | FloatLit | StrLit | BoolLit | BinOp | UnaryOp | BoolOp | Compare |
+    Name | IntLit | FloatLit | StrLit | BoolLit | NoneLit | BinOp | UnaryOp | BoolOp | Compare |
     IfExp | Attribute | Subscript | Call | ListLit | TupleLit | RecordLit | ListComp | Lambda
 )

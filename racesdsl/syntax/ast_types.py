@@ -75,6 +75,24 @@ class TupleType:
 
 
 @dataclass(frozen=True)
+class MapType:
+    """`Map[K, V, len=a..b]`: a JSON object from distinct keys to values."""
+
+    key: TypeExpr
+    value: TypeExpr
+    length: LenSpec | None = None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class OptionalType:
+    """`Optional[T]`: a value of `T` or `none` (`null` in answers)."""
+
+    inner: TypeExpr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class FieldDecl:
     name: str
     type: TypeExpr
@@ -105,5 +123,5 @@ class OneOfType:
 
 TypeExpr = (
     IntType | FloatType | BoolType | StrType | EnumType | ListType | SetType |
-    TupleType | RecordType | NamedType | OneOfType
+    TupleType | MapType | OptionalType | RecordType | NamedType | OneOfType
 )

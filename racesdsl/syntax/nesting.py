@@ -22,7 +22,7 @@ __all__ = ["nesting_diagnostics"]
 # literals, comprehensions and composition operators. Leaves (names, scalar literals),
 # wrappers (a keyword argument, a record item, a `for` clause, a slice) and types
 # (E0321 bounds their nesting) are not levels of their own.
-_WRAPPERS = (A.Keyword, A.RecordItem, A.Comprehension, A.Slice, A.Name, A.IntLit, A.FloatLit, A.StrLit, A.BoolLit)
+_WRAPPERS = (A.Keyword, A.RecordItem, A.Comprehension, A.Slice, A.Name, A.IntLit, A.FloatLit, A.StrLit, A.BoolLit, A.NoneLit)
 _LEVELS = tuple(cls for cls in vars(ast_exprs).values()
                 if isinstance(cls, type) and dataclasses.is_dataclass(cls)
                 and cls.__module__ == ast_exprs.__name__ and cls not in _WRAPPERS) + (A.OpExpr,)

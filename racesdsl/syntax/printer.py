@@ -103,6 +103,8 @@ def print_expr(e: A.Expr) -> str:
             return quote_string(v)
         case A.BoolLit(value=v):
             return "true" if v else "false"
+        case A.NoneLit():
+            return "none"
         case A.BinOp(op=op, left=left, right=right):
             lvl = _BINOP_LEVEL[op]
             if op == "**":  # postfix ** factor: right-associative
@@ -213,6 +215,10 @@ def print_type(t: A.TypeExpr) -> str:
             return _collection("Set", elem, length)
         case A.TupleType(items=items):
             return f"Tuple[{_join([print_type(i) for i in items])}]"
+        case A.MapType(key=key, value=value, length=length):
+            return f"Map[{_join([print_type(key), print_type(value)] + ([] if length is None else [_len(length)]))}]"
+        case A.OptionalType(inner=inner):
+            return f"Optional[{print_type(inner)}]"
         case A.RecordType(fields=fields):
             return "{" + _join([f"{f.name}: {print_type(f.type)}" for f in fields]) + "}"
         case A.NamedType(name=name):
@@ -312,6 +318,8 @@ def print_clause(c: A.Clause) -> str:
             return f"verify tolerance({_arith(arg)})"
         case A.VerifyClause(kind="python", arg=A.PythonRef() as ref):
             return f"verify {_ref(ref)}"
+        case A.VerifyClause(kind="check", arg=arg) if arg is not None and not isinstance(arg, A.PythonRef):
+            return f"verify check {print_expr(arg)}"
         case A.VerifyClause(kind=kind):
             return f"verify {kind}"
         case A.AnswerClause(format=fmt):

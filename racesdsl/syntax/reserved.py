@@ -4,9 +4,10 @@ KEYWORDS = frozenset("""
 use as type env compose param input draw let output where prompt step solve sample
 verify answer python exact tolerance unordered seq par sort select distractors
 true false and or not in if else for
+check none
 """.split())
 
-TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple OneOf".split())
+TYPE_NAMES = frozenset("Int Float Bool Str Enum List Set Tuple OneOf Map Optional".split())
 
 RESERVED = KEYWORDS | TYPE_NAMES
 
