@@ -55,7 +55,7 @@ _DATA_FORMATS = ("lines", "json", "csv")
 _BUILTINS = ("len", "sum", "min", "max", "sorted", "reversed", "abs", "gcd", "lcm", "count", "unique",
              "range", "any", "all", "str", "join", "split", "replace", "lower", "upper", "ord", "chr", "zip",
              "enumerate", "round", "isqrt", "comb", "factorial", "prod", "permutations", "combinations",
-             "to_base", "from_base", "pow", "fold", "iterate", "until")
+             "to_base", "from_base", "pow", "map_of", "fold", "iterate", "until")
 
 
 def _words(words: tuple[str, ...] | frozenset[str]) -> str:

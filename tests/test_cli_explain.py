@@ -42,7 +42,7 @@ def test_unknown_code_exits_2_with_a_suggestion() -> None:
     res = invoke("explain", "E0399")
     assert res.exit_code == 2
     assert res.stdout == ""
-    assert res.stderr.strip() == "racesdsl: no diagnostic code `E0399`; did you mean `E0319`?"
+    assert res.stderr.strip() == "racesdsl: no diagnostic code `E0399`; did you mean `E0339`?"
 
 
 def test_unknown_code_without_a_close_one_points_at_the_index() -> None:

@@ -89,7 +89,7 @@ def test_literals_have_point_types() -> None:
 
 
 def test_builtins_are_the_documented_ones() -> None:
-    assert set(BUILTINS) == set("len sum min max sorted reversed abs gcd lcm count unique range any all".split())
+    assert set(BUILTINS) == set("len sum min max sorted reversed abs gcd lcm count unique range any all map_of".split())
 
 
 @pytest.mark.parametrize(("src", "expected"), [
@@ -210,7 +210,7 @@ def test_unknown_expression_node_is_a_programming_error() -> None:
     ("range()", "E0503", 0, "`range` takes 1 to 3 arguments (0 given)"),
     ("gcd(a)", "E0503", 0, "`gcd` takes 2 or more arguments (1 given)"),
     ("min()", "E0503", 0, "`min` takes a list or two or more values (0 given)"),
-    ("len(a)", "E0503", 4, "`len` needs a list, set, tuple or string, not an integer (Int[-20..20])"),
+    ("len(a)", "E0503", 4, "`len` needs a list, set, tuple, map or string, not an integer (Int[-20..20])"),
     ("sum(s)", "E0503", 4, "`sum` needs a list of numbers, not a string"),
     ("sum(pairs)", "E0503", 4, "`sum` needs a list of numbers"),
     ("reversed(st)", "E0503", 9, "`reversed` needs a list, not a set"),
@@ -234,7 +234,7 @@ def test_unknown_expression_node_is_a_programming_error() -> None:
     ("not a", "E0504", 4, "the operand of `not` must be a boolean, not an integer (Int[-20..20])"),
     ("a and p", "E0504", 0, "an operand of `and` must be a boolean"),
     ("p or xs", "E0504", 5, "an operand of `or` must be a boolean, not a list"),
-    ("a in b", "E0504", 5, "`in` needs a list, set, tuple or string on the right, not an integer"),
+    ("a in b", "E0504", 5, "`in` needs a list, set, tuple, map or string on the right, not an integer"),
     ("a not in s", "E0504", 0, "`not in` a string needs a string on the left"),
     ("a < s", "E0504", 0, "`<` is not supported between an integer and a string"),
     ("a if b else a", "E0504", 5, "the condition of `if` must be a boolean"),

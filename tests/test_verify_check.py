@@ -210,3 +210,25 @@ compose halve_then_near = seq(halve, near)
 
     assert comp.verify(inst, with_last(last + 1 if last < 10 else last - 1)).value == 1.0
     assert comp.verify(inst, with_last((last + 5) % 11)).value < 1.0
+
+
+def test_a_check_reads_draws_and_lets_as_solve_does(tmp_path) -> None:
+    import racesdsl
+
+    spec = tmp_path / "lc.races"
+    spec.write_text('''env multiple "Name a multiple." {
+    input n: Int[2..20]
+    draw k: Int[2..3]
+    let m = n * k
+    prompt """Name a multiple of {{ m }} below 200."""
+    output Int[1..200]
+    solve m
+    verify check answer % m == 0
+}
+''', encoding="utf-8")
+    env = racesdsl.load(spec)["multiple"]
+    for seed in range(5):
+        inst = env.sample(seed)
+        m = inst.input["n"] * inst.input["k"]
+        assert env.verify(inst, f"<answer>{2 * m}</answer>").value == 1.0
+        assert env.verify(inst, f"<answer>{m + 1}</answer>").value == 0.0

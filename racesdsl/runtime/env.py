@@ -297,6 +297,12 @@ class Environment:
         fn = self.check_fn
         if fn is None:
             return self._get("verify")
+        if self.derived:  # draws and lets too, as `solve` takes them
+            def with_derived(answer: Any, inputs: Any, params: Any) -> Any:
+                comp = self._compiled(params)
+                values = self._with_lets(inputs, comp)
+                return fn(answer, *[values[n] for n in comp.plan.names], *comp.param_values)
+            return with_derived
         get_inputs, get_params = self._getters()
         return lambda answer, inputs, params: fn(answer, *get_inputs(inputs), *get_params(params))
 
