@@ -135,9 +135,18 @@ class InstanceTable(Mapping):
 
     def __init__(self, cache: dict[tuple, EnvInfo | None]) -> None:
         self.cache = cache
+        self._index: dict[str, EnvInfo] = {}
+        self._seen = 0  # entries of `cache` indexed so far
 
     def _by_name(self) -> dict[str, EnvInfo]:
-        return {e.qualname: e for e in self.cache.values() if e is not None}
+        """The index, brought up to date: the cache only grows and never rebinds a key, so the
+        new entries are the last ones (a lookup costs no scan of every instance built)."""
+        if len(self.cache) != self._seen:
+            for e in list(self.cache.values())[self._seen:]:
+                if e is not None:
+                    self._index[e.qualname] = e
+            self._seen = len(self.cache)
+        return self._index
 
     def __getitem__(self, name: str) -> EnvInfo:
         return self._by_name()[name]
