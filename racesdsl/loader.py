@@ -64,9 +64,7 @@ def load(paths: str | Path | Sequence[str | Path], search_path: Sequence[str | P
     by_module = runnable_envs(result.program)
     envs: dict[str, Environment] = {}
     for scope, infos in by_module.items():
-        namespace = execute_module(module_source(scope, infos), scope.name, Path(scope.path))
-        for name, env in namespace["ENVIRONMENTS"].items():
-            envs[f"{scope.name}.{name}"] = env
+        envs.update(_generated(scope, infos))
     built: dict[str, Composite] = {}
     for info in result.program.composites.values():
         envs[info.qualname] = build_composite(info, envs, built)
@@ -198,9 +196,14 @@ def _instance(info: EnvInfo, envs: dict) -> Environment:
     `envs` so that each instance is built once."""
     if info.generic is None:
         raise KeyError(info.qualname)
-    namespace = execute_module(module_source(info.module, [info]), info.module.name, Path(info.module.path))
-    envs.update((f"{info.module.name}.{name}", env) for name, env in namespace["ENVIRONMENTS"].items())
+    envs.update(_generated(info.module, [info]))
     return envs[info.qualname]
+
+
+def _generated(scope: Any, infos: list[EnvInfo]) -> dict[str, Environment]:
+    """One spec module's envs, generated and run as `racesdsl compile` writes them, by qualified name."""
+    namespace = execute_module(module_source(scope, infos), scope.name, Path(scope.path))
+    return {f"{scope.name}.{name}": env for name, env in namespace["ENVIRONMENTS"].items()}
 
 
 def _length_params(info: EnvInfo) -> dict[str, str]:
